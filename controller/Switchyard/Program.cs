@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Switchyard.Cli;
+
+// The `switchyard` command. Each subcommand lives in Commands/ and is added here only once it works:
+// the help text lists nothing that does not.
+var root = new RootCommand("Switchyard: a Kubernetes Gateway API implementation that routes individual WebTransport streams.");
+root.Subcommands.Add(VersionCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
