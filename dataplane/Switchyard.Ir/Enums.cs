@@ -1,0 +1,64 @@
+namespace Switchyard.Ir;
+
+/// <summary>Listener protocol.</summary>
+public enum ListenerProtocol
+{
+    /// <summary>Cleartext HTTP/1.1 on TCP.</summary>
+    Http,
+
+    /// <summary>TLS on TCP (HTTP/1.1, HTTP/2) and QUIC on UDP (HTTP/3, WebTransport) on the same port.</summary>
+    Https,
+}
+
+/// <summary>How a path is matched.</summary>
+public enum PathMatchType
+{
+    /// <summary>The whole path equals the value.</summary>
+    Exact,
+
+    /// <summary>The path starts with the value, element-wise (<c>/foo</c> matches <c>/foo/bar</c>, not <c>/foobar</c>).</summary>
+    PathPrefix,
+
+    /// <summary>The path matches a .NET regular expression anchored at both ends.</summary>
+    RegularExpression,
+}
+
+/// <summary>How a header or query parameter value is matched.</summary>
+public enum StringMatchType
+{
+    /// <summary>Equal values.</summary>
+    Exact,
+
+    /// <summary>The value matches a .NET regular expression anchored at both ends.</summary>
+    RegularExpression,
+}
+
+/// <summary>How a track id is matched.</summary>
+public enum TrackIdMatchType
+{
+    /// <summary>Equal ids.</summary>
+    Exact,
+
+    /// <summary>The id starts with the value.</summary>
+    Prefix,
+}
+
+/// <summary>How messages of a WebTransport rule reach the backend.</summary>
+public enum DeliveryMode
+{
+    /// <summary>One HTTP POST per message.</summary>
+    Message,
+
+    /// <summary>One streaming HTTP request per WebTransport stream, whose body is the framed messages.</summary>
+    Stream,
+}
+
+/// <summary>How a redirect or rewrite changes the path.</summary>
+public enum PathModifierType
+{
+    /// <summary>Replace the whole path.</summary>
+    ReplaceFullPath,
+
+    /// <summary>Replace the part matched by the rule's PathPrefix match.</summary>
+    ReplacePrefixMatch,
+}
