@@ -1,4 +1,13 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
-// Benchmarks, never timed tests: `dotnet run -c Release --project dataplane/Switchyard.Benchmarks -- --filter '*'`.
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Benchmarks, never timed tests:
+//   dotnet run -c Release --project dataplane/Switchyard.Benchmarks -- --filter '*TrackReader*'
+// They run in-process: BenchmarkDotNet's generated project would inherit this repository's Directory.Build.props.
+var config = DefaultConfig.Instance
+    .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+    .AddColumn(new Switchyard.Benchmarks.ThroughputColumn())
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
