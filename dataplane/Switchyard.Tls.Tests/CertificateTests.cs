@@ -18,7 +18,7 @@ public class CertificateTests
         using var root = TestCertificates.CreateRoot("Test Root");
         using var leaf = TestCertificates.IssueLeaf(root, "example.test");
         using var pair = new TlsPair(ChainClient(root, "example.test"), TestCertificates.Server(leaf));
-        pair.Run();
+        pair.RunToCompletion();
         Assert.True(pair.Client.IsHandshakeComplete);
         Assert.True(pair.Server.IsHandshakeComplete);
     }
@@ -33,7 +33,7 @@ public class CertificateTests
         using var intermediatePublic = X509CertificateLoader.LoadCertificate(intermediate.RawData);
         server.Chain = [intermediatePublic];
         using var pair = new TlsPair(ChainClient(root, "example.test"), server);
-        pair.Run();
+        pair.RunToCompletion();
         Assert.True(pair.Client.IsHandshakeComplete);
     }
 
@@ -83,7 +83,7 @@ public class CertificateTests
         using var root = TestCertificates.CreateRoot("Test Root");
         using var leaf = TestCertificates.IssueLeaf(root, "rsa.test", rsa: true);
         using var pair = new TlsPair(ChainClient(root, "rsa.test"), TestCertificates.Server(leaf));
-        pair.Run();
+        pair.RunToCompletion();
         Assert.True(pair.Client.IsHandshakeComplete);
         var flight = pair.ServerCallbacks.Written.Single(w => w.Level == EncryptionLevel.Handshake).Data;
         var verify = TlsPair.SplitMessages(flight).Single(m => m[0] == 15);
@@ -114,7 +114,7 @@ public class CertificateTests
         client.SkipCertificateValidation = true;
         using (var pair = new TlsPair(client, TestCertificates.Server()))
         {
-            pair.Run();
+            pair.RunToCompletion();
             Assert.True(pair.Client.IsHandshakeComplete);
         }
     }
@@ -124,7 +124,7 @@ public class CertificateTests
     {
         var client = new TlsClientConfig { ServerName = "127.0.0.1", ApplicationProtocols = ["h3"], TrustedRoot = TestCertificates.Localhost };
         using var pair = new TlsPair(client, TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         Assert.True(pair.Client.IsHandshakeComplete);
 
         var wrongIp = new TlsClientConfig { ServerName = "10.0.0.1", ApplicationProtocols = ["h3"], TrustedRoot = TestCertificates.Localhost };
@@ -172,7 +172,7 @@ public class CertificateTests
 
             // The loaded certificate serves a handshake, so its key signs.
             using var pair = new TlsPair(TestCertificates.PinnedClient(loaded), TestCertificates.Server(loaded));
-            pair.Run();
+            pair.RunToCompletion();
             Assert.True(pair.Client.IsHandshakeComplete);
         }
         finally

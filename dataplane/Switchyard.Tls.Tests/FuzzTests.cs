@@ -139,6 +139,7 @@ public class FuzzTests
         }
 
         Assert.True(iterations > 100, $"only {iterations} iterations");
+        Assert.True(accepted > 0, "no mutated ClientHello reached the server flight; the fuzzer is too shallow");
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public class HandshakeTests
         var client = TestCertificates.PinnedClient();
         client.CipherSuites = [suite];
         using var pair = new TlsPair(client, TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
 
         AssertCompleted(pair);
         Assert.Equal(suite, pair.Client.CipherSuite);
@@ -60,7 +60,7 @@ public class HandshakeTests
         var server = TestCertificates.Server();
         server.CipherSuites = [TlsCipherSuite.Aes128GcmSha256, TlsCipherSuite.Aes256GcmSha384];
         using var pair = new TlsPair(client, server);
-        pair.Run();
+        pair.RunToCompletion();
         Assert.Equal(TlsCipherSuite.Aes256GcmSha384, pair.Server.CipherSuite);
     }
 
@@ -79,7 +79,7 @@ public class HandshakeTests
     public void X25519Share_IsUsedWithoutRetry()
     {
         using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         AssertCompleted(pair);
         Assert.Equal(NamedGroup.X25519, pair.ServerCore.KeyExchangeGroup);
         Assert.Equal(NamedGroup.X25519, pair.ClientCore.KeyExchangeGroup);
@@ -97,7 +97,7 @@ public class HandshakeTests
         client.SupportedGroups = [NamedGroup.Secp256r1];
         client.KeyShareGroups = [NamedGroup.Secp256r1];
         using var pair = new TlsPair(client, TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         AssertCompleted(pair);
         Assert.Equal(NamedGroup.Secp256r1, pair.ServerCore.KeyExchangeGroup);
         Assert.Equal(NamedGroup.Secp256r1, pair.ClientCore.KeyExchangeGroup);
@@ -123,7 +123,7 @@ public class HandshakeTests
         Assert.Empty(pair.ServerCallbacks.Secrets);
 
         TlsPair.Deliver(pair.Client, retry, 0);
-        pair.Run();
+        pair.RunToCompletion();
         AssertCompleted(pair);
         Assert.True(pair.ServerCore.HelloRetryRequested);
         Assert.True(pair.ClientCore.HelloRetryRequested);
@@ -140,7 +140,7 @@ public class HandshakeTests
         client.CipherSuites = [suite];
         client.KeyShareGroups = [NamedGroup.Secp256r1];
         using var pair = new TlsPair(client, TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         AssertCompleted(pair);
         Assert.True(pair.ServerCore.HelloRetryRequested);
     }
@@ -160,10 +160,41 @@ public class HandshakeTests
     }
 
     [Fact]
+    public void CertificateRequest_IsAnsweredWithAnEmptyCertificate()
+    {
+        var server = TestCertificates.Server();
+        server.RequestClientCertificate = true;
+        using var pair = new TlsPair(TestCertificates.PinnedClient(), server);
+        pair.RunToCompletion();
+        AssertCompleted(pair);
+        var clientFlight = pair.ClientCallbacks.Written.Single(w => w.Level == EncryptionLevel.Handshake).Data;
+        var messages = TlsPair.SplitMessages(clientFlight);
+        Assert.Equal(new byte[] { 11, 20 }, messages.Select(m => m[0]).ToArray());
+        Assert.Equal(new byte[] { 11, 0, 0, 4, 0, 0, 0, 0 }, messages[0]);
+    }
+
+    [Fact]
+    public void StartTwice_WritesOneClientHello()
+    {
+        using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
+        pair.Client.Start();
+        pair.Client.Start();
+        Assert.Single(pair.ClientCallbacks.Outgoing);
+    }
+
+    [Fact]
+    public void NonAsciiServerName_IsRejectedAtCreation()
+    {
+        var client = TestCertificates.PinnedClient();
+        client.ServerName = "bücher.example";
+        Assert.Throws<ArgumentException>(() => QuicTls.CreateClient(client, new RecordingCallbacks(), []));
+    }
+
+    [Fact]
     public void ByteAtATimeDelivery_Completes()
     {
         using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
-        pair.Run(chunk: 1);
+        pair.RunToCompletion(chunk: 1);
         AssertCompleted(pair);
     }
 
@@ -171,7 +202,7 @@ public class HandshakeTests
     public void SecretsAndWrites_ComeInTheOrderQuicNeeds()
     {
         using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         Assert.Equal(
             ["write Initial", "secret Handshake read", "secret Handshake write", "write Handshake", "secret Application write", "secret Application read", "completed"],
             pair.ServerCallbacks.Events);
@@ -194,7 +225,7 @@ public class HandshakeTests
     public void AlpnServerPreference_Wins()
     {
         using var pair = new TlsPair(TestCertificates.PinnedClient(null, "hq-interop", "h3"), TestCertificates.Server(null, "h3", "hq-interop"));
-        pair.Run();
+        pair.RunToCompletion();
         Assert.Equal("h3", pair.Client.NegotiatedApplicationProtocol);
         Assert.Equal("h3", pair.Server.NegotiatedApplicationProtocol);
     }
@@ -209,7 +240,7 @@ public class HandshakeTests
         var server = TestCertificates.Server();
         server.KeyLog = serverLines.Add;
         using var pair = new TlsPair(client, server);
-        pair.Run();
+        pair.RunToCompletion();
 
         Assert.Equal(4, clientLines.Count);
         Assert.Equal(clientLines.Order(), serverLines.Order());
@@ -229,7 +260,7 @@ public class HandshakeTests
         var client = TestCertificates.PinnedClient();
         client.KeyLog = _ => throw new IOException("disk full");
         using var pair = new TlsPair(client, TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         AssertCompleted(pair);
     }
 
@@ -247,7 +278,7 @@ public class HandshakeTests
         var client = TestCertificates.PinnedClient(other);
         client.ServerName = "Other.Test";
         using var pair = new TlsPair(client, server);
-        pair.Run();
+        pair.RunToCompletion();
         Assert.Equal("other.test", seen);
         Assert.Equal(other.RawData, pair.Client.PeerCertificate!.RawData);
     }
@@ -258,7 +289,7 @@ public class HandshakeTests
         var client = TestCertificates.PinnedClient();
         client.ServerName = "127.0.0.1";
         using var pair = new TlsPair(client, TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         Assert.Null(pair.Server.ServerName);
         Assert.True(pair.Client.IsHandshakeComplete);
     }
@@ -269,7 +300,7 @@ public class HandshakeTests
         foreach (var message in new byte[][] { [24, 0, 0, 1, 0], [5, 0, 0, 0] })
         {
             using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
-            pair.Run();
+            pair.RunToCompletion();
             var e = Assert.Throws<TlsAlertException>(() => pair.Client.ProcessCryptoData(EncryptionLevel.Application, message));
             Assert.Equal(TlsAlert.UnexpectedMessage, e.Alert);
             e = Assert.Throws<TlsAlertException>(() => pair.Server.ProcessCryptoData(EncryptionLevel.Application, message));
@@ -281,7 +312,7 @@ public class HandshakeTests
     public void NewSessionTicket_IsAcceptedAndIgnoredByTheClient()
     {
         using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
 
         // RFC 8448 §3's NewSessionTicket, split over two calls together with a second ticket.
         var ticket = Convert.FromHexString("040000c90000001efad6aac502000000b22c035d829359ee5ff7af4ec900000000262a6494dc486d2c8a34cb33fa90bf1b0070ad3c498883c9367c09a2be785abc55cd226097a3a982117283f82a03a143efd3ff5dd36d64e861be7fd61d2827db279cce145077d454a3664d4e6da4d29ee03725a6a4dafcd0fc67d2aea70529513e3da2677fa5906c5b3f7d8f92f228bda40dda721470f9fbf297b5aea617646fac5c03272e970727c621a79141ef5f7de6505e5bfbc388e93343694093934ae4d3570008002a000400000400");

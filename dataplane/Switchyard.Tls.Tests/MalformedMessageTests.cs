@@ -123,7 +123,7 @@ public class MalformedMessageTests
     public void TruncatedNewSessionTicket_IsDecodeError()
     {
         using var pair = new TlsPair(TestCertificates.PinnedClient(), TestCertificates.Server());
-        pair.Run();
+        pair.RunToCompletion();
         var e = Assert.Throws<TlsAlertException>(() => pair.Client.ProcessCryptoData(EncryptionLevel.Application, [4, 0, 0, 5, 0, 0, 0, 1, 0]));
         Assert.Equal(TlsAlert.DecodeError, e.Alert);
     }

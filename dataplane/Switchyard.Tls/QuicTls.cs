@@ -5,6 +5,10 @@ using Switchyard.Tls.Handshake;
 namespace Switchyard.Tls;
 
 /// <summary>Creates sans-I/O TLS 1.3 handshakes for QUIC (RFC 8446 carried as RFC 9001 §4 says).</summary>
+/// <remarks>
+/// A handshake is not thread-safe: like the QUIC connection that owns it, only one worker may touch it at a time.
+/// X25519 comes from the platform's libcrypto.so.3; where it cannot be loaded, only secp256r1 is offered and chosen.
+/// </remarks>
 public static class QuicTls
 {
     /// <summary>Creates a server handshake. It waits for the ClientHello in Initial CRYPTO data.</summary>
@@ -47,10 +51,14 @@ public static class QuicTls
             throw new ArgumentException("PinnedCertificateSha256 must be 32 bytes.", nameof(config));
         }
 
-        if (config.KeyShareGroups.Count == 0 || config.SupportedGroups.Count == 0
-            || config.KeyShareGroups.Any(g => !KeyShare.IsSupported(g) || !config.SupportedGroups.Contains(g)))
+        if (!config.SupportedGroups.Any(KeyShare.IsSupported) || config.KeyShareGroups.Any(g => !config.SupportedGroups.Contains(g)))
         {
-            throw new ArgumentException("Key shares must be for supported groups.", nameof(config));
+            throw new ArgumentException("Key shares must be for supported groups, and one group must be usable.", nameof(config));
+        }
+
+        if (config.ServerName is { } name && (name.Length == 0 || !Ascii.IsValid(name)))
+        {
+            throw new ArgumentException("ServerName must be a non-empty ASCII name (an IDN in its A-label form) or an IP literal.", nameof(config));
         }
 
         return new ClientHandshake(config, callbacks, localTransportParameters.ToArray());

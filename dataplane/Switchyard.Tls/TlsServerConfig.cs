@@ -35,6 +35,9 @@ public sealed class TlsServerConfig
     internal static TlsCipherSuite[] DefaultCipherSuites =>
         [TlsCipherSuite.Aes128GcmSha256, TlsCipherSuite.Aes256GcmSha384, TlsCipherSuite.ChaCha20Poly1305Sha256];
 
+    /// <summary>Sends a CertificateRequest and accepts only an empty client Certificate; exercises the client's answer in tests.</summary>
+    internal bool RequestClientCertificate { get; set; }
+
     /// <summary>Named groups in server preference order; the server asks for a better group by HelloRetryRequest.</summary>
     internal IList<NamedGroup> Groups { get; set; } = new List<NamedGroup> { NamedGroup.X25519, NamedGroup.Secp256r1 };
 }

@@ -13,8 +13,9 @@ internal abstract class KeyShare : IDisposable
     /// <summary>The key_exchange bytes to send (RFC 8446 §4.2.8.1, §4.2.8.2).</summary>
     public abstract ReadOnlySpan<byte> PublicKey { get; }
 
-    /// <summary>True for the groups this stack can use.</summary>
-    public static bool IsSupported(NamedGroup group) => group is NamedGroup.X25519 or NamedGroup.Secp256r1;
+    /// <summary>True for the groups this stack can use here: X25519 needs libcrypto.so.3, secp256r1 always works.</summary>
+    public static bool IsSupported(NamedGroup group) =>
+        group == NamedGroup.Secp256r1 || (group == NamedGroup.X25519 && X25519KeyShare.IsAvailable);
 
     public static KeyShare Create(NamedGroup group) => group switch
     {
@@ -34,6 +35,7 @@ internal abstract class KeyShare : IDisposable
 internal sealed unsafe class X25519KeyShare : KeyShare
 {
     private const int KeyLength = 32;
+    private static readonly Lazy<bool> s_available = new(Probe);
     private readonly EvpPkeyHandle _key;
     private readonly byte[] _publicKey;
 
@@ -55,6 +57,9 @@ internal sealed unsafe class X25519KeyShare : KeyShare
     }
 
     public override ReadOnlySpan<byte> PublicKey => _publicKey;
+
+    /// <summary>Whether the platform's libcrypto (OpenSSL 3) can be loaded; without it X25519 is not offered or chosen.</summary>
+    public static bool IsAvailable => s_available.Value;
 
     public static X25519KeyShare Generate()
     {
@@ -146,6 +151,20 @@ internal sealed unsafe class X25519KeyShare : KeyShare
     }
 
     public override void Dispose() => _key.Dispose();
+
+    private static bool Probe()
+    {
+        try
+        {
+            using var a = Generate();
+            using var b = Generate();
+            return a.DeriveSharedSecret(b.PublicKey).AsSpan().SequenceEqual(b.DeriveSharedSecret(a.PublicKey));
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CryptographicException or TlsAlertException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>secp256r1 ECDHE through .NET (RFC 8446 §4.2.8.2, §7.4.2): uncompressed points, X coordinate as secret.</summary>

@@ -17,6 +17,7 @@ internal sealed class ClientHandshake : TlsHandshake
     private readonly TlsClientConfig _config;
     private readonly byte[] _transportParameters;
     private readonly List<KeyShare> _keyShares = [];
+    private List<NamedGroup> _supportedGroups = [];
     private State _state;
     private byte[] _random = [];
     private TlsCipherSuite? _retrySuite;
@@ -48,14 +49,22 @@ internal sealed class ClientHandshake : TlsHandshake
     {
         if (_state != State.Idle)
         {
-            throw new InvalidOperationException("The handshake has already started.");
+            // Start is idempotent: the ClientHello is written once.
+            return;
         }
 
         _random = RandomNumberGenerator.GetBytes(32);
         ServerName = _config.ServerName;
-        foreach (var group in _config.KeyShareGroups)
+        _supportedGroups = _config.SupportedGroups.Where(KeyShare.IsSupported).ToList();
+        foreach (var group in _config.KeyShareGroups.Where(KeyShare.IsSupported))
         {
             _keyShares.Add(KeyShare.Create(group));
+        }
+
+        if (_keyShares.Count == 0)
+        {
+            // The configured share's group is unusable here (no libcrypto for X25519): share the first usable one.
+            _keyShares.Add(KeyShare.Create(_supportedGroups[0]));
         }
 
         _state = State.WaitServerHello;
@@ -144,7 +153,7 @@ internal sealed class ClientHandshake : TlsHandshake
         writer.WriteVector8([0x03, 0x04]);
         writer.EndVector(versions, 2);
 
-        WriteUInt16ListExtension(writer, ExtensionType.SupportedGroups, _config.SupportedGroups.Select(g => (ushort)g));
+        WriteUInt16ListExtension(writer, ExtensionType.SupportedGroups, _supportedGroups.Select(g => (ushort)g));
         WriteUInt16ListExtension(writer, ExtensionType.SignatureAlgorithms, Signatures.ClientOffered.Select(s => (ushort)s));
 
         writer.WriteUInt16((ushort)ExtensionType.KeyShare);
@@ -340,7 +349,7 @@ internal sealed class ClientHandshake : TlsHandshake
         if (group is { } wanted)
         {
             // RFC 8446 §4.2.8: the group must be offered in supported_groups and not already have a share.
-            if (!_config.SupportedGroups.Contains((NamedGroup)wanted) || !KeyShare.IsSupported((NamedGroup)wanted)
+            if (!_supportedGroups.Contains((NamedGroup)wanted)
                 || _keyShares.Exists(s => (ushort)s.Group == wanted))
             {
                 throw TlsErrors.Illegal($"HelloRetryRequest asks for group 0x{wanted:x4}, which is not acceptable (RFC 8446 §4.2.8)");

@@ -33,6 +33,7 @@ internal sealed class ServerHandshake : TlsHandshake
     {
         WaitClientHello,
         WaitSecondClientHello,
+        WaitClientCertificate,
         WaitFinished,
         Connected,
     }
@@ -48,6 +49,9 @@ internal sealed class ServerHandshake : TlsHandshake
         {
             case State.WaitClientHello or State.WaitSecondClientHello when type == HandshakeType.ClientHello:
                 OnClientHello(body, message);
+                break;
+            case State.WaitClientCertificate when type == HandshakeType.Certificate:
+                OnClientCertificate(body, message);
                 break;
             case State.WaitFinished when type == HandshakeType.Finished:
                 OnFinished(body, message);
@@ -276,12 +280,17 @@ internal sealed class ServerHandshake : TlsHandshake
         _clientHandshakeSecret = TlsKeySchedule.DeriveSecret(Hash, handshakeSecret, "c hs traffic", helloHash);
         var serverHandshakeSecret = TlsKeySchedule.DeriveSecret(Hash, handshakeSecret, "s hs traffic", helloHash);
         ReadLevel = EncryptionLevel.Handshake;
-        _state = State.WaitFinished;
+        _state = _config.RequestClientCertificate ? State.WaitClientCertificate : State.WaitFinished;
         InstallSecret(EncryptionLevel.Handshake, isWrite: false, _clientHandshakeSecret, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", _clientRandom);
         InstallSecret(EncryptionLevel.Handshake, isWrite: true, serverHandshakeSecret, "SERVER_HANDSHAKE_TRAFFIC_SECRET", _clientRandom);
 
         var flight = new TlsWriter(4096);
         WriteEncryptedExtensions(flight, protocol);
+        if (_config.RequestClientCertificate)
+        {
+            WriteCertificateRequest(flight);
+        }
+
         WriteCertificate(flight, certificate);
 
         // CertificateVerify (RFC 8446 §4.4.3) signs the transcript through Certificate.
@@ -327,6 +336,44 @@ internal sealed class ServerHandshake : TlsHandshake
         writer.WriteVector16(_transportParameters);
         writer.EndVector(extensions, 2);
         AddWritten(Transcript, writer, start);
+    }
+
+    private void WriteCertificateRequest(TlsWriter writer)
+    {
+        // RFC 8446 §4.3.2: empty context (required during the handshake) and the mandatory signature_algorithms.
+        var start = writer.BeginMessage(HandshakeType.CertificateRequest);
+        writer.WriteVector8([]);
+        var extensions = writer.BeginVector(2);
+        writer.WriteUInt16((ushort)ExtensionType.SignatureAlgorithms);
+        var body = writer.BeginVector(2);
+        var list = writer.BeginVector(2);
+        writer.WriteUInt16((ushort)SignatureScheme.EcdsaSecp256r1Sha256);
+        writer.WriteUInt16((ushort)SignatureScheme.RsaPssRsaeSha256);
+        writer.EndVector(list, 2);
+        writer.EndVector(body, 2);
+        writer.EndVector(extensions, 2);
+        AddWritten(Transcript, writer, start);
+    }
+
+    private void OnClientCertificate(ReadOnlySpan<byte> body, ReadOnlySpan<byte> message)
+    {
+        var reader = new TlsReader(body, "Certificate");
+        var context = reader.ReadVector8();
+        var list = reader.ReadVector24();
+        reader.EnsureEnd();
+        if (!context.IsEmpty)
+        {
+            throw TlsErrors.Illegal("Client Certificate context differs from the CertificateRequest's (RFC 8446 §4.4.2)");
+        }
+
+        if (!list.IsEmpty)
+        {
+            // Client authentication is not implemented: only the empty answer is understood.
+            throw new TlsAlertException(TlsAlert.UnsupportedCertificate, "Client certificates are not supported by this server");
+        }
+
+        Transcript.Add(message);
+        _state = State.WaitFinished;
     }
 
     private void WriteCertificate(TlsWriter writer, X509Certificate2 certificate)
