@@ -287,6 +287,9 @@ public sealed class LossRecoveryTests
         // Duration = (smoothed + max(4 * rttvar, 1 ms) + max_ack_delay) * 3 <= (100 + 200 + 25) * 3 = 975 ms < 1.15 s.
         Assert.Equal(last - 1, events.Lost.Count);
         Assert.Equal(cc.MinimumWindow, cc.CongestionWindow);
+        Assert.Equal(1, r.Statistics.PersistentCongestionEvents);
+        Assert.Equal(last - 1, r.Statistics.PacketsLost);
+        Assert.Equal((last - 1) * Size, r.Statistics.BytesLost);
     }
 
     [Fact]
@@ -315,6 +318,7 @@ public sealed class LossRecoveryTests
         Ack(r, App, 2_300_000, events, (last, last), (middle, middle));
         Assert.Equal(last - 2, events.Lost.Count);
         Assert.True(cc.CongestionWindow > cc.MinimumWindow, $"cwnd {cc.CongestionWindow}");
+        Assert.Equal(0, r.Statistics.PersistentCongestionEvents);
     }
 
     [Fact]
@@ -419,6 +423,45 @@ public sealed class LossRecoveryTests
         }
 
         Assert.True(r.TrackedRecordCount(App) <= 21, $"{r.TrackedRecordCount(App)} records");
+    }
+
+    [Fact]
+    public void SteadyStateWithLosses_AllocatesNothingPerPacket()
+    {
+        var r = NewServer();
+        var events = new NullEvents();
+        var ranges = new AckRange[2];
+        long now = 0;
+        long pn = 0;
+        int rejected = 0;
+
+        // Every 10th packet is never acknowledged; each ACK reports two ranges around it.
+        void Run(int packets)
+        {
+            for (int i = 0; i < packets; i++)
+            {
+                now += 100;
+                r.OnPacketSent(App, pn, Size, true, true, now, null);
+                if (pn % 10 == 9 && pn >= 20)
+                {
+                    long hole = pn - 5;
+                    ranges[0] = new AckRange(hole + 1, pn);
+                    ranges[1] = new AckRange(hole - 4, hole - 1);
+                    // Count rather than assert here: the assertion library allocates.
+                    rejected += r.OnAckReceived(App, ranges, 0, now, events) == AckOutcome.Accepted ? 0 : 1;
+                }
+
+                pn++;
+            }
+        }
+
+        Run(10_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(100_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, rejected);
+        Assert.True(r.Statistics.PacketsLost >= 10_000);
     }
 
     [Fact]

@@ -85,6 +85,9 @@ public sealed class LossRecovery
     /// <summary>The number of consecutive probe timeouts without an acknowledgement (pto_count, RFC 9002 §6.2.1).</summary>
     public int PtoCount { get; private set; }
 
+    /// <summary>Counters for metrics: packets sent, acknowledged and lost, probe timeouts, persistent congestion.</summary>
+    public RecoveryStatistics Statistics { get; } = new();
+
     /// <summary>Bytes in flight across all spaces, as counted by the congestion controller.</summary>
     public long BytesInFlight => CongestionController.BytesInFlight;
 
@@ -161,6 +164,7 @@ public sealed class LossRecovery
 
         // An ack-eliciting packet is always in flight (RFC 9002 §2).
         inFlight |= ackEliciting;
+        Statistics.PacketsSent++;
         state.LargestSent = packetNumber;
         state.Sent.Add(new SentPacket
         {
@@ -182,6 +186,7 @@ public sealed class LossRecovery
             }
 
             state.BytesInFlight += sentBytes;
+            Statistics.BytesSent += sentBytes;
             CongestionController.OnPacketSent(now, sentBytes);
             _lastArmTime = now;
         }
@@ -217,6 +222,11 @@ public sealed class LossRecovery
         var outcome = Validate(state, ranges);
         if (outcome != AckOutcome.Accepted || state.Discarded)
         {
+            if (outcome != AckOutcome.Accepted)
+            {
+                Statistics.InvalidAcks++;
+            }
+
             _dispatching = false;
             return outcome;
         }
@@ -245,6 +255,7 @@ public sealed class LossRecovery
                 }
 
                 packet.State = SentPacketState.Acked;
+                Statistics.PacketsAcked++;
                 if (packet.PacketNumber == largestAckedInFrame)
                 {
                     largestNewlyAcked = true;
@@ -358,6 +369,7 @@ public sealed class LossRecovery
         }
 
         PtoCount++;
+        Statistics.ProbeTimeouts++;
         _lastArmTime = now;
         _dispatching = false;
         return result;
@@ -423,6 +435,7 @@ public sealed class LossRecovery
             ref var packet = ref sent[i];
             if (packet.State == SentPacketState.Outstanding)
             {
+                Statistics.PacketsLost++;
                 Append(ref _events, ref _eventCount, new PacketEvent(PacketNumberSpace.Initial, packet.PacketNumber, packet.Frames, acked: false));
             }
         }
@@ -542,9 +555,11 @@ public sealed class LossRecovery
             }
 
             packet.State = SentPacketState.Lost;
+            Statistics.PacketsLost++;
             RemoveFromFlight(state, ref packet);
             if (packet.InFlight)
             {
+                Statistics.BytesLost += packet.SentBytes;
                 Append(ref _lostScratch, ref _lostCount, new SentPacketInfo(packet.PacketNumber, packet.TimeSent, packet.SentBytes));
             }
 
@@ -563,6 +578,11 @@ public sealed class LossRecovery
 
             Append(ref _events, ref _eventCount, new PacketEvent(space, packet.PacketNumber, packet.Frames, acked: false));
             packet.Frames = null;
+        }
+
+        if (persistent)
+        {
+            Statistics.PersistentCongestionEvents++;
         }
 
         return persistent;

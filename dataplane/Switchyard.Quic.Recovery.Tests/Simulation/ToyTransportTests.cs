@@ -1,9 +1,10 @@
 using System.Net;
+using Xunit.Abstractions;
 using Switchyard.Quic.Recovery.Simulation;
 
 namespace Switchyard.Quic.Recovery.Tests.Simulation;
 
-public sealed class ToyTransportTests
+public sealed class ToyTransportTests(ITestOutputHelper output)
 {
     private static readonly IPEndPoint SenderAddress = new(IPAddress.Parse("192.0.2.1"), 50_000);
     private static readonly IPEndPoint ReceiverAddress = new(IPAddress.Parse("192.0.2.2"), 443);
@@ -19,8 +20,14 @@ public sealed class ToyTransportTests
         return (sender, receiver, net, finished);
     }
 
-    private static void AssertComplete(ToySender sender, ToyReceiver receiver, bool finished, int chunks)
+    private void AssertComplete(ToySender sender, ToyReceiver receiver, bool finished, int chunks, SimulatedNetwork net)
     {
+        var rtt = sender.Recovery.Rtt;
+        output.WriteLine(
+            $"t={net.NowMicros / 1000.0:F1} ms sent={sender.PacketsSent} lost={sender.PacketsLost} probes={sender.ProbesSent} " +
+            $"acks={receiver.AcksSent} dupPkts={receiver.DuplicatePackets} cwnd={sender.Congestion.CongestionWindow} minCwnd={sender.MinCongestionWindowSeen} " +
+            $"ssthresh={sender.Congestion.SlowStartThreshold} srtt={rtt.SmoothedRtt} minRtt={rtt.MinRtt} netLoss={net.Statistics.DroppedByLoss} " +
+            $"queueDrops={net.Statistics.DroppedByQueue} reordered={net.Statistics.Reordered}");
         Assert.True(finished, $"transfer stalled: {receiver.ChunksReceived}/{chunks} chunks, {sender.PacketsSent} packets sent");
         Assert.Equal(chunks, receiver.ChunksReceived);
         for (int i = 0; i < chunks; i++)
@@ -51,7 +58,7 @@ public sealed class ToyTransportTests
             QueueCapacityBytes = 64 * 1024,
         };
         var (sender, receiver, net, finished) = Transfer(seed, link, chunks: 500);
-        AssertComplete(sender, receiver, finished, 500);
+        AssertComplete(sender, receiver, finished, 500, net);
 
         // The loss paths really ran, and the estimator saw the 40 ms base round trip.
         Assert.True(sender.PacketsLost > 0);
@@ -65,8 +72,8 @@ public sealed class ToyTransportTests
     [Fact]
     public void LosslessPath_DeliversWithoutLossOrProbes()
     {
-        var (sender, receiver, _, finished) = Transfer(4, new SimulatedLink { OneWayDelayMicros = 10_000 }, chunks: 300);
-        AssertComplete(sender, receiver, finished, 300);
+        var (sender, receiver, net, finished) = Transfer(4, new SimulatedLink { OneWayDelayMicros = 10_000 }, chunks: 300);
+        AssertComplete(sender, receiver, finished, 300, net);
         Assert.Equal(300, sender.PacketsSent);
         Assert.Equal(0, sender.PacketsLost);
         Assert.Equal(0, receiver.DuplicatePackets);
@@ -78,8 +85,8 @@ public sealed class ToyTransportTests
     public void HeavyLoss_StillDeliversThroughProbeTimeouts()
     {
         var link = new SimulatedLink { OneWayDelayMicros = 15_000, LossRate = 0.3, JitterMicros = 1_000 };
-        var (sender, receiver, _, finished) = Transfer(5, link, chunks: 100);
-        AssertComplete(sender, receiver, finished, 100);
+        var (sender, receiver, net, finished) = Transfer(5, link, chunks: 100);
+        AssertComplete(sender, receiver, finished, 100, net);
         Assert.True(sender.ProbesSent > 0, "30% loss should expire at least one probe timeout");
         Assert.True(sender.MinCongestionWindowSeen < 12_000);
     }
@@ -90,7 +97,7 @@ public sealed class ToyTransportTests
         // 500 kB/s with a 20 kB queue: without congestion control most of 600 kB would be tail-dropped.
         var link = new SimulatedLink { OneWayDelayMicros = 25_000, BandwidthBytesPerSecond = 500_000, QueueCapacityBytes = 20_000 };
         var (sender, receiver, net, finished) = Transfer(6, link, chunks: 600);
-        AssertComplete(sender, receiver, finished, 600);
+        AssertComplete(sender, receiver, finished, 600, net);
         Assert.True(net.Statistics.DroppedByQueue < 150, $"{net.Statistics.DroppedByQueue} queue drops");
         Assert.False(sender.Congestion.InSlowStart);
     }
