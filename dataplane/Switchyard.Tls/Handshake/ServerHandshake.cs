@@ -118,29 +118,29 @@ internal sealed class ServerHandshake : TlsHandshake
         }
 
         NamedGroup? chosen = null;
-        foreach (var group in _config.Groups)
+        foreach (var candidate in _config.Groups)
         {
-            if (KeyShare.IsSupported(group) && hello.SupportedGroups.Contains((ushort)group))
+            if (KeyShare.IsSupported(candidate) && hello.SupportedGroups.Contains((ushort)candidate))
             {
-                chosen = group;
+                chosen = candidate;
                 break;
             }
         }
 
-        var group1 = chosen ?? throw TlsErrors.Failure("No named group in common (RFC 8446 §4.2.7)");
-        var clientShare = hello.KeyShares.Find(s => s.Group == (ushort)group1);
+        var group = chosen ?? throw TlsErrors.Failure("No named group in common (RFC 8446 §4.2.7)");
+        var clientShare = hello.KeyShares.Find(s => s.Group == (ushort)group);
         if (_state == State.WaitSecondClientHello)
         {
-            CheckSecondClientHello(hello, suite, group1);
+            CheckSecondClientHello(hello, suite, group);
         }
         else if (clientShare.KeyExchange is null)
         {
-            SendHelloRetryRequest(hello, suite, group1);
+            SendHelloRetryRequest(hello, suite, group);
             return;
         }
 
         // :: Step 4
-        SendServerFlight(hello, suite, group1, clientShare.KeyExchange!, protocol, certificate, scheme);
+        SendServerFlight(hello, suite, group, clientShare.KeyExchange!, protocol, certificate, scheme);
     }
 
     private TlsCipherSuite? ChooseCipherSuite(ClientHello hello)
@@ -249,30 +249,30 @@ internal sealed class ServerHandshake : TlsHandshake
 
         byte[] sharedSecret;
         var serverShare = KeyShare.Create(group);
-        var hello2 = new TlsWriter(256);
+        var serverHello = new TlsWriter(256);
         using (serverShare)
         {
             sharedSecret = serverShare.DeriveSharedSecret(clientKeyExchange);
 
             // ServerHello (RFC 8446 §4.1.3): legacy_session_id echoed as sent, compression null.
-            var start = hello2.BeginMessage(HandshakeType.ServerHello);
-            hello2.WriteUInt16(TlsConstants.LegacyVersion);
-            hello2.WriteBytes(RandomNumberGenerator.GetBytes(32));
-            hello2.WriteVector8(hello.SessionId);
-            hello2.WriteUInt16((ushort)suite);
-            hello2.WriteUInt8(0);
-            var extensions = hello2.BeginVector(2);
-            WriteSupportedVersion(hello2);
-            hello2.WriteUInt16((ushort)ExtensionType.KeyShare);
-            var entry = hello2.BeginVector(2);
-            hello2.WriteUInt16((ushort)group);
-            hello2.WriteVector16(serverShare.PublicKey);
-            hello2.EndVector(entry, 2);
-            hello2.EndVector(extensions, 2);
-            AddWritten(Transcript, hello2, start);
+            var start = serverHello.BeginMessage(HandshakeType.ServerHello);
+            serverHello.WriteUInt16(TlsConstants.LegacyVersion);
+            serverHello.WriteBytes(RandomNumberGenerator.GetBytes(32));
+            serverHello.WriteVector8(hello.SessionId);
+            serverHello.WriteUInt16((ushort)suite);
+            serverHello.WriteUInt8(0);
+            var extensions = serverHello.BeginVector(2);
+            WriteSupportedVersion(serverHello);
+            serverHello.WriteUInt16((ushort)ExtensionType.KeyShare);
+            var entry = serverHello.BeginVector(2);
+            serverHello.WriteUInt16((ushort)group);
+            serverHello.WriteVector16(serverShare.PublicKey);
+            serverHello.EndVector(entry, 2);
+            serverHello.EndVector(extensions, 2);
+            AddWritten(Transcript, serverHello, start);
         }
 
-        Callbacks.WriteCryptoData(EncryptionLevel.Initial, hello2.WrittenSpan);
+        Callbacks.WriteCryptoData(EncryptionLevel.Initial, serverHello.WrittenSpan);
 
         var handshakeSecret = TlsKeySchedule.HandshakeSecret(Hash, sharedSecret);
         Zero(sharedSecret);
