@@ -36,17 +36,17 @@ internal sealed class ToySender : ISimulatedEndpoint, IRecoveryEvents
     private int _probesPending;
     private long? _pacingWake;
 
-    public ToySender(IPEndPoint peer, int chunkCount)
+    public ToySender(IPEndPoint peer, int chunkCount, ICongestionController? congestion = null)
     {
         _peer = peer;
         _chunkCount = chunkCount;
         _chunkAcked = new bool[chunkCount];
-        Congestion = new NewRenoCongestionController(1200);
+        Congestion = congestion ?? new NewRenoCongestionController(1200);
         Recovery = new LossRecovery(Congestion) { HandshakeConfirmed = true, HasHandshakeKeys = true };
         Pacer = new Pacer(Congestion, Recovery.Rtt);
     }
 
-    public NewRenoCongestionController Congestion { get; }
+    public ICongestionController Congestion { get; }
 
     public LossRecovery Recovery { get; }
 

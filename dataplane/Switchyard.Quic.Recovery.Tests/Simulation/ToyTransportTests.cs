@@ -9,10 +9,10 @@ public sealed class ToyTransportTests(ITestOutputHelper output)
     private static readonly IPEndPoint SenderAddress = new(IPAddress.Parse("192.0.2.1"), 50_000);
     private static readonly IPEndPoint ReceiverAddress = new(IPAddress.Parse("192.0.2.2"), 443);
 
-    private static (ToySender Sender, ToyReceiver Receiver, SimulatedNetwork Net, bool Finished) Transfer(int seed, SimulatedLink link, int chunks)
+    private static (ToySender Sender, ToyReceiver Receiver, SimulatedNetwork Net, bool Finished) Transfer(int seed, SimulatedLink link, int chunks, ICongestionController? congestion = null)
     {
         var net = new SimulatedNetwork(seed, link);
-        var sender = new ToySender(ReceiverAddress, chunks);
+        var sender = new ToySender(ReceiverAddress, chunks, congestion);
         var receiver = new ToyReceiver(SenderAddress, chunks);
         net.Attach(SenderAddress, sender);
         net.Attach(ReceiverAddress, receiver);
@@ -26,7 +26,7 @@ public sealed class ToyTransportTests(ITestOutputHelper output)
         output.WriteLine(
             $"t={net.NowMicros / 1000.0:F1} ms sent={sender.PacketsSent} lost={sender.PacketsLost} probes={sender.ProbesSent} " +
             $"acks={receiver.AcksSent} dupPkts={receiver.DuplicatePackets} cwnd={sender.Congestion.CongestionWindow} minCwnd={sender.MinCongestionWindowSeen} " +
-            $"ssthresh={sender.Congestion.SlowStartThreshold} srtt={rtt.SmoothedRtt} minRtt={rtt.MinRtt} netLoss={net.Statistics.DroppedByLoss} " +
+            $"srtt={rtt.SmoothedRtt} minRtt={rtt.MinRtt} netLoss={net.Statistics.DroppedByLoss} " +
             $"queueDrops={net.Statistics.DroppedByQueue} reordered={net.Statistics.Reordered}");
         Assert.True(finished, $"transfer stalled: {receiver.ChunksReceived}/{chunks} chunks, {sender.PacketsSent} packets sent");
         Assert.Equal(chunks, receiver.ChunksReceived);
@@ -66,7 +66,7 @@ public sealed class ToyTransportTests(ITestOutputHelper output)
         Assert.True(net.Statistics.Reordered > 0);
         Assert.InRange(sender.Recovery.Rtt.MinRtt, 40_000, 60_000);
         Assert.InRange(sender.Recovery.Rtt.SmoothedRtt, 40_000, 400_000);
-        Assert.True(sender.Congestion.CongestionWindow >= sender.Congestion.MinimumWindow);
+        Assert.True(sender.Congestion.CongestionWindow >= 2 * sender.Congestion.MaxDatagramSize);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class ToyTransportTests(ITestOutputHelper output)
         Assert.Equal(0, sender.PacketsLost);
         Assert.Equal(0, receiver.DuplicatePackets);
         // Slow start never ended: no congestion event.
-        Assert.True(sender.Congestion.InSlowStart);
+        Assert.True(((NewRenoCongestionController)sender.Congestion).InSlowStart);
     }
 
     [Fact]
@@ -99,7 +99,30 @@ public sealed class ToyTransportTests(ITestOutputHelper output)
         var (sender, receiver, net, finished) = Transfer(6, link, chunks: 600);
         AssertComplete(sender, receiver, finished, 600, net);
         Assert.True(net.Statistics.DroppedByQueue < 150, $"{net.Statistics.DroppedByQueue} queue drops");
-        Assert.False(sender.Congestion.InSlowStart);
+        Assert.False(((NewRenoCongestionController)sender.Congestion).InSlowStart);
+    }
+
+    [Theory]
+    // Random loss, reordering and jitter.
+    [InlineData(0.05, 0)]
+    // A shallow bottleneck queue: losses come from congestion, not chance.
+    [InlineData(0.0, 500_000)]
+    public void Cubic_DeliversAllData(double lossRate, long bandwidth)
+    {
+        var link = new SimulatedLink
+        {
+            OneWayDelayMicros = 20_000,
+            JitterMicros = 2_000,
+            LossRate = lossRate,
+            ReorderRate = lossRate,
+            BandwidthBytesPerSecond = bandwidth,
+            QueueCapacityBytes = 20_000,
+        };
+        var cubic = new CubicCongestionController(1200);
+        var (sender, receiver, net, finished) = Transfer(8, link, chunks: 500, cubic);
+        AssertComplete(sender, receiver, finished, 500, net);
+        Assert.True(sender.PacketsLost > 0);
+        Assert.True(cubic.WindowMax > 0, "at least one congestion event");
     }
 
     [Fact]
