@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+
+namespace Switchyard.Kubernetes.DevApiServer.Storage;
+
+/// <summary>One served resource: what the server knows about a kind (from the built-in table or from a CRD).</summary>
+internal sealed class ResourceDefinition
+{
+    public required string Group { get; init; }
+
+    /// <summary>Served versions; the first is the storage version.</summary>
+    public required IReadOnlyList<string> Versions { get; init; }
+
+    public required string Plural { get; init; }
+
+    public required string Singular { get; init; }
+
+    public required string Kind { get; init; }
+
+    public string ListKind => $"{Kind}List";
+
+    public required bool Namespaced { get; init; }
+
+    public IReadOnlyList<string> ShortNames { get; init; } = [];
+
+    public IReadOnlyList<string> Categories { get; init; } = [];
+
+    /// <summary>The status subresource is on: main-resource writes ignore <c>.status</c>, <c>/status</c> writes ignore the rest.</summary>
+    public bool HasStatus { get; init; }
+
+    /// <summary>Defined by a CustomResourceDefinition (rules differ: no strategic merge patch, PUT needs a resourceVersion).</summary>
+    public bool IsCustom { get; init; }
+
+    /// <summary>The server maintains <c>metadata.generation</c>.</summary>
+    public bool TracksGeneration { get; init; }
+
+    /// <summary>openAPIV3Schema per version, for custom resources that have one.</summary>
+    public IReadOnlyDictionary<string, JsonObject> Schemas { get; init; } = new Dictionary<string, JsonObject>();
+
+    /// <summary>The storage key: <c>plural.group</c>, or <c>plural</c> for the core group.</summary>
+    public string GroupResource => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
+
+    public string StorageVersion => Versions[0];
+
+    public string ApiVersion(string version) => Group.Length == 0 ? version : $"{Group}/{version}";
+
+    public static IReadOnlyList<ResourceDefinition> BuiltIns { get; } =
+    [
+        new() { Group = "", Versions = ["v1"], Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false, ShortNames = ["ns"], HasStatus = true },
+        new() { Group = "", Versions = ["v1"], Plural = "services", Singular = "service", Kind = "Service", Namespaced = true, ShortNames = ["svc"], Categories = ["all"], HasStatus = true },
+        new() { Group = "", Versions = ["v1"], Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true },
+        new() { Group = "", Versions = ["v1"], Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true, ShortNames = ["cm"] },
+        new() { Group = "discovery.k8s.io", Versions = ["v1"], Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },
+        new() { Group = "coordination.k8s.io", Versions = ["v1"], Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
+        new()
+        {
+            Group = "apiextensions.k8s.io", Versions = ["v1"], Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
+            Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"], HasStatus = true, TracksGeneration = true,
+        },
+    ];
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Switchyard.Kubernetes.Client;
+
+namespace Switchyard.Kubernetes.Tests.Kubectl;
+
+/// <summary>The double checked by a client nobody here wrote: the real kubectl 1.32 at /usr/bin/kubectl.</summary>
+public sealed class KubectlTests : IAsyncLifetime
+{
+    private const string Kubectl = "/usr/bin/kubectl";
+    private readonly TestServer _t = new();
+    private string _dir = "";
+    private string _kubeconfig = "";
+
+    public async Task InitializeAsync()
+    {
+        await _t.InitializeAsync();
+        _dir = Directory.CreateTempSubdirectory("kubectl-").FullName;
+        _kubeconfig = Path.Combine(_dir, "kubeconfig");
+        _t.Server.WriteKubeconfig(_kubeconfig);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _t.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Kubectl)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--kubeconfig");
+        psi.ArgumentList.Add(_kubeconfig);
+        psi.ArgumentList.Add("--cache-dir");
+        psi.ArgumentList.Add(Path.Combine(_dir, "cache"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["HOME"] = _dir;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private async Task<string> OkAsync(params string[] args)
+    {
+        var (code, stdout, stderr) = await RunAsync(args);
+        Assert.True(code == 0, $"kubectl {string.Join(' ', args)} exited {code}: {stderr}");
+        return stdout;
+    }
+
+    private string Write(string name, string yaml)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private const string WidgetYaml = """
+        apiVersion: test.switchyard.dev/v1
+        kind: Widget
+        metadata:
+          name: w1
+          namespace: default
+          labels:
+            app: demo
+        spec:
+          size: 3
+          tags: [a, b]
+        """;
+
+    [Fact]
+    public async Task ApplyCrdThenCustomResource_GetJsonpathUpdateDelete()
+    {
+        var crd = Write("crd.json", TestServer.WidgetCrd().ToJsonString());
+        Assert.Equal("customresourcedefinition.apiextensions.k8s.io/widgets.test.switchyard.dev created\n", await OkAsync("apply", "--validate=false", "-f", crd));
+
+        var widget = Write("w.yaml", WidgetYaml);
+        Assert.Equal("widget.test.switchyard.dev/w1 created\n", await OkAsync("apply", "--validate=false", "-f", widget));
+
+        var table = await OkAsync("get", "widgets", "-A");
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^NAMESPACE\s+NAME\s+AGE$", lines[0]);
+        Assert.Matches(@"^default\s+w1\s+\d+s$", lines[1]);
+
+        Assert.Equal("3 red 1 demo", await OkAsync("get", "wd", "w1", "-o", "jsonpath={.spec.size} {.spec.color} {.metadata.generation} {.metadata.labels.app}"));
+
+        // Re-apply with a change: kubectl GETs, then sends a merge patch carrying last-applied-configuration.
+        File.WriteAllText(widget, WidgetYaml.Replace("size: 3", "size: 5", StringComparison.Ordinal).Replace("tags: [a, b]", "tags: [c]", StringComparison.Ordinal));
+        Assert.Equal("widget.test.switchyard.dev/w1 configured\n", await OkAsync("apply", "--validate=false", "-f", widget));
+        var live = await _t.Client.Resource(TestServer.Widgets).GetAsync("default", "w1");
+        Assert.Equal("5", live.Str("spec.size"));
+        Assert.Equal("""["c"]""", live["spec"]!["tags"]!.ToJsonString());
+        Assert.Equal(2, live.Generation());
+        Assert.Contains("\"size\":5", live["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]!.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal("widget.test.switchyard.dev/w1 unchanged\n", await OkAsync("apply", "--validate=false", "-f", widget));
+
+        // Schema errors reach kubectl as the server's 422 message.
+        var bad = Write("bad.yaml", WidgetYaml.Replace("size: 3", "size: 0", StringComparison.Ordinal).Replace("w1", "w2", StringComparison.Ordinal));
+        var (code, _, err) = await RunAsync("apply", "--validate=false", "-f", bad);
+        Assert.NotEqual(0, code);
+        Assert.Contains("spec.size", err, StringComparison.Ordinal);
+
+        Assert.Equal("widget.test.switchyard.dev \"w1\" deleted\n", await OkAsync("delete", "-f", widget));
+        Assert.Null(await _t.Client.Resource(TestServer.Widgets).TryGetAsync("default", "w1"));
+    }
+
+    [Fact]
+    public async Task ApplyService_StrategicMergeUpdateAndJsonOutput()
+    {
+        const string svc = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+            spec:
+              selector:
+                app: web
+              ports:
+              - name: http
+                port: 80
+                targetPort: 8080
+            """;
+        var path = Write("svc.yaml", svc);
+        Assert.Equal("service/web created\n", await OkAsync("apply", "--validate=false", "-f", path));
+        var ip = await OkAsync("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}");
+        Assert.Matches(@"^10\.96\.\d+\.\d+$", ip);
+
+        File.WriteAllText(path, svc.Replace("8080", "9090", StringComparison.Ordinal));
+        Assert.Equal("service/web configured\n", await OkAsync("apply", "--validate=false", "-f", path));
+        var json = JsonNode.Parse(await OkAsync("get", "service", "web", "-o", "json"))!;
+        Assert.Equal("9090", json["spec"]!["ports"]![0]!["targetPort"]!.ToString());
+        Assert.Equal("http", json["spec"]!["ports"]![0]!["name"]!.ToString());
+        Assert.Equal(ip, json["spec"]!["clusterIP"]!.ToString());
+
+        var names = await OkAsync("get", "svc", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}");
+        Assert.Equal("web\n", names);
+        Assert.Equal("service \"web\" deleted\n", await OkAsync("delete", "svc", "web"));
+        var (code, _, err) = await RunAsync("get", "svc", "web");
+        Assert.NotEqual(0, code);
+        Assert.Contains("services \"web\" not found", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetWatch_PrintsObjectsCreatedLater()
+    {
+        var psi = new ProcessStartInfo(Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--kubeconfig", _kubeconfig, "--cache-dir", Path.Combine(_dir, "cache"), "get", "configmaps", "-w", "--request-timeout=0" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["HOME"] = _dir;
+        using var p = Process.Start(psi)!;
+        try
+        {
+            var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _ = Task.Run(async () =>
+            {
+                while (await p.StandardOutput.ReadLineAsync() is { } line)
+                {
+                    if (line.StartsWith("watched", StringComparison.Ordinal))
+                    {
+                        seen.TrySetResult(line);
+                    }
+                }
+            });
+            var cms = _t.Client.Resource(ResourceType.ConfigMaps);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            var i = 0;
+            // kubectl may not have opened its watch yet: keep creating until one shows up.
+            while (!seen.Task.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                await cms.CreateAsync("default", TestServer.ConfigMap($"watched-{i++}", "v"));
+                await Task.WhenAny(seen.Task, Task.Delay(500));
+            }
+
+            // Without a server-side Table, kubectl prints NAME and AGE.
+            Assert.Matches(@"^watched-\d+\s+\d+s$", await seen.Task.WaitAsync(TimeSpan.FromSeconds(1)));
+        }
+        finally
+        {
+            p.Kill();
+            await p.WaitForExitAsync();
+        }
+    }
+}
