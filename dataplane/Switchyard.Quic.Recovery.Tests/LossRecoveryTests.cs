@@ -228,13 +228,18 @@ public sealed class LossRecoveryTests
         Assert.True(result.IsAntiDeadlockProbe);
         Assert.Equal(2, r.PtoCount);
 
-        // An acknowledgement does not reset pto_count while the address may be unvalidated.
-        r.OnPacketSent(PacketNumberSpace.Handshake, 0, Size, true, true, 500_000, null);
-        Ack(r, PacketNumberSpace.Handshake, 550_000, events, (0, 0));
+        // An Initial acknowledgement does not reset pto_count while the address may be unvalidated.
+        Send(r, PacketNumberSpace.Initial, 1, 500_000);
+        Ack(r, PacketNumberSpace.Initial, 550_000, events, (1, 1));
         Assert.Equal(2, r.PtoCount);
+        Assert.True(r.PeerAwaitingAddressValidation);
 
-        // Once validated, nothing in flight means no timer.
-        r.PeerAwaitingAddressValidation = false;
+        // An acknowledgement of a Handshake packet proves the address was validated: pto_count resets
+        // and, with nothing in flight, no timer remains.
+        r.OnPacketSent(PacketNumberSpace.Handshake, 0, Size, true, true, 560_000, null);
+        Ack(r, PacketNumberSpace.Handshake, 600_000, events, (0, 0));
+        Assert.False(r.PeerAwaitingAddressValidation);
+        Assert.Equal(0, r.PtoCount);
         Assert.Null(r.LossDetectionDeadline);
     }
 

@@ -72,7 +72,8 @@ public sealed class LossRecovery
     /// Client only: <see langword="true"/> while the client cannot be sure the server has validated its
     /// address, i.e. until it has received an acknowledgement of a Handshake packet or the handshake is
     /// confirmed (RFC 9002 §6.2.2.1). While set, the PTO stays armed with nothing in flight and
-    /// pto_count is not reset by acknowledgements. Servers leave it <see langword="false"/>.
+    /// pto_count is not reset by acknowledgements. Servers leave it <see langword="false"/>. A valid ACK
+    /// frame in the Handshake space clears it automatically.
     /// </summary>
     public bool PeerAwaitingAddressValidation { get; set; }
 
@@ -229,6 +230,13 @@ public sealed class LossRecovery
 
             _dispatching = false;
             return outcome;
+        }
+
+        // RFC 9002 §6.2.2.1: a client that receives an acknowledgement of one of its Handshake packets
+        // knows the server has validated its address.
+        if (space == PacketNumberSpace.Handshake)
+        {
+            PeerAwaitingAddressValidation = false;
         }
 
         long largestAckedInFrame = ranges[0].Largest;

@@ -172,6 +172,43 @@ public sealed class SimulatedNetworkTests
     }
 
     [Fact]
+    public void Rebind_ChangesSourceAddressAndDropsTrafficToOldAddress()
+    {
+        var net = new SimulatedNetwork(1, new SimulatedLink { OneWayDelayMicros = 1_000 });
+        var server = new EchoSources();
+        var client = new Blaster(B, 4, 10_000);
+        net.Attach(A, client);
+        net.Attach(B, server);
+        net.RunUntil(() => server.Sources.Count == 2, 1_000_000);
+        var moved = new IPEndPoint(IPAddress.Parse("10.0.0.9"), 5555);
+        net.Rebind(A, moved);
+        net.RunFor(1_000_000);
+        Assert.Equal([A, A, moved, moved], server.Sources);
+        Assert.Throws<ArgumentException>(() => net.Rebind(A, moved));
+        Assert.Throws<ArgumentException>(() => net.Rebind(moved, B));
+    }
+
+    private sealed class EchoSources : ISimulatedEndpoint
+    {
+        public List<IPEndPoint> Sources { get; } = [];
+
+        public long? NextDeadline => null;
+
+        public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now) => Sources.Add(from);
+
+        public bool TrySend(Span<byte> buffer, out int length, out IPEndPoint to, long now)
+        {
+            length = 0;
+            to = A;
+            return false;
+        }
+
+        public void OnDeadline(long now)
+        {
+        }
+    }
+
+    [Fact]
     public void StuckDeadline_IsReportedAsLivelock()
     {
         var net = new SimulatedNetwork(1);

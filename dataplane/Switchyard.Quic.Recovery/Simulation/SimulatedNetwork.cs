@@ -87,6 +87,34 @@ public sealed class SimulatedNetwork
         return true;
     }
 
+    /// <summary>
+    /// Moves an endpoint to a new address, as a NAT rebinding or a client migrating would (RFC 9000 §9):
+    /// datagrams it sends afterwards come from <paramref name="newAddress"/>, and datagrams still
+    /// travelling to the old address are dropped on arrival.
+    /// </summary>
+    /// <param name="oldAddress">The endpoint's current address.</param>
+    /// <param name="newAddress">Its new address, which must be free.</param>
+    /// <exception cref="ArgumentException">Nothing is attached at <paramref name="oldAddress"/>, or <paramref name="newAddress"/> is taken.</exception>
+    public void Rebind(IPEndPoint oldAddress, IPEndPoint newAddress)
+    {
+        ArgumentNullException.ThrowIfNull(oldAddress);
+        ArgumentNullException.ThrowIfNull(newAddress);
+        if (!_byAddress.TryGetValue(oldAddress, out var endpoint))
+        {
+            throw new ArgumentException($"No endpoint is attached at {oldAddress}.", nameof(oldAddress));
+        }
+
+        if (_byAddress.ContainsKey(newAddress))
+        {
+            throw new ArgumentException($"An endpoint is already attached at {newAddress}.", nameof(newAddress));
+        }
+
+        _byAddress.Remove(oldAddress);
+        _byAddress.Add(newAddress, endpoint);
+        int index = _endpoints.FindIndex(e => e.Address.Equals(oldAddress));
+        _endpoints[index] = (newAddress, endpoint);
+    }
+
     /// <summary>Configures one direction of a path.</summary>
     /// <param name="from">The sending address.</param>
     /// <param name="to">The receiving address.</param>
