@@ -61,7 +61,7 @@ internal static class FrameWriter
     /// <summary>Header bytes of a CRYPTO frame before its data.</summary>
     public static int GetCryptoHeaderLength(long offset, int length) => 1 + VarInt.GetLength(offset) + VarInt.GetLength(length);
 
-    public static void WriteCrypto(ref QuicWriter writer, long offset, ReadOnlySpan<byte> data)
+    public static void WriteCrypto(ref QuicWriter writer, long offset, scoped ReadOnlySpan<byte> data)
     {
         writer.WriteByte((byte)FrameType.Crypto);
         writer.WriteVarInt(offset);
@@ -69,7 +69,7 @@ internal static class FrameWriter
         writer.WriteBytes(data);
     }
 
-    public static void WriteNewToken(ref QuicWriter writer, ReadOnlySpan<byte> token)
+    public static void WriteNewToken(ref QuicWriter writer, scoped ReadOnlySpan<byte> token)
     {
         writer.WriteByte((byte)FrameType.NewToken);
         writer.WriteVarInt(token.Length);
@@ -80,7 +80,7 @@ internal static class FrameWriter
     public static int GetStreamHeaderLength(long streamId, long offset, int length) =>
         1 + VarInt.GetLength(streamId) + (offset == 0 ? 0 : VarInt.GetLength(offset)) + VarInt.GetLength(length);
 
-    public static void WriteStream(ref QuicWriter writer, long streamId, long offset, ReadOnlySpan<byte> data, bool fin)
+    public static void WriteStream(ref QuicWriter writer, long streamId, long offset, scoped ReadOnlySpan<byte> data, bool fin)
     {
         var type = FrameType.Stream | 0x02L | (offset != 0 ? 0x04L : 0L) | (fin ? 0x01L : 0L);
         writer.WriteByte((byte)type);
@@ -132,7 +132,7 @@ internal static class FrameWriter
         writer.WriteVarInt(maximum);
     }
 
-    public static void WriteNewConnectionId(ref QuicWriter writer, long sequence, long retirePriorTo, ReadOnlySpan<byte> connectionId, ReadOnlySpan<byte> resetToken)
+    public static void WriteNewConnectionId(ref QuicWriter writer, long sequence, long retirePriorTo, scoped ReadOnlySpan<byte> connectionId, scoped ReadOnlySpan<byte> resetToken)
     {
         writer.WriteByte((byte)FrameType.NewConnectionId);
         writer.WriteVarInt(sequence);
@@ -148,13 +148,13 @@ internal static class FrameWriter
         writer.WriteVarInt(sequence);
     }
 
-    public static void WritePathChallenge(ref QuicWriter writer, ReadOnlySpan<byte> data, bool response)
+    public static void WritePathChallenge(ref QuicWriter writer, scoped ReadOnlySpan<byte> data, bool response)
     {
         writer.WriteByte((byte)(response ? FrameType.PathResponse : FrameType.PathChallenge));
         writer.WriteBytes(data[..8]);
     }
 
-    public static void WriteConnectionClose(ref QuicWriter writer, bool application, long errorCode, long frameType, ReadOnlySpan<byte> reason)
+    public static void WriteConnectionClose(ref QuicWriter writer, bool application, long errorCode, long frameType, scoped ReadOnlySpan<byte> reason)
     {
         writer.WriteByte((byte)(application ? FrameType.ConnectionCloseApplication : FrameType.ConnectionCloseTransport));
         writer.WriteVarInt(errorCode);
@@ -167,7 +167,7 @@ internal static class FrameWriter
         writer.WriteBytes(reason);
     }
 
-    public static void WriteDatagram(ref QuicWriter writer, ReadOnlySpan<byte> data)
+    public static void WriteDatagram(ref QuicWriter writer, scoped ReadOnlySpan<byte> data)
     {
         writer.WriteByte((byte)FrameType.DatagramWithLength);
         writer.WriteVarInt(data.Length);
