@@ -287,12 +287,15 @@ public sealed class LossRecoveryTests
         }
 
         long last = pn - 1;
-        Ack(r, App, 2_300_000, events, (last, last));
+        Ack(r, App, 2_350_000, events, (last, last));
 
-        // Duration = (smoothed + max(4 * rttvar, 1 ms) + max_ack_delay) * 3 <= (100 + 200 + 25) * 3 = 975 ms < 1.15 s.
+        // This ACK's sample is 150 ms: smoothed 106.25 ms, rttvar 50 ms, so the duration is
+        // (106.25 + max(200, 1) + 25) * 3 = 993.75 ms, shorter than the 1.15 s between the first and last loss.
         Assert.Equal(last - 1, events.Lost.Count);
         Assert.Equal(cc.MinimumWindow, cc.CongestionWindow);
         Assert.Equal(1, r.Statistics.PersistentCongestionEvents);
+        // RFC 9002 §5.2: min_rtt restarts from the newest sample (2.35 s - 2.2 s).
+        Assert.Equal(150_000, r.Rtt.MinRtt);
         Assert.Equal(last - 1, r.Statistics.PacketsLost);
         Assert.Equal((last - 1) * Size, r.Statistics.BytesLost);
     }

@@ -67,6 +67,19 @@ public sealed class RttEstimatorTests
     }
 
     [Fact]
+    public void PersistentCongestion_RestartsMinRttFromLatestSample()
+    {
+        var rtt = new RttEstimator();
+        rtt.OnPersistentCongestion();
+        Assert.Equal(0, rtt.MinRtt);
+        rtt.AddSample(10_000, 0, 0, true, 0);
+        rtt.AddSample(80_000, 0, 0, true, 1);
+        Assert.Equal(10_000, rtt.MinRtt);
+        rtt.OnPersistentCongestion();
+        Assert.Equal(80_000, rtt.MinRtt);
+    }
+
+    [Fact]
     public void Reset_ReturnsToInitialState()
     {
         var rtt = new RttEstimator(initialRttMicros: 100_000);

@@ -591,6 +591,7 @@ public sealed class LossRecovery
         if (persistent)
         {
             Statistics.PersistentCongestionEvents++;
+            Rtt.OnPersistentCongestion();
         }
 
         return persistent;

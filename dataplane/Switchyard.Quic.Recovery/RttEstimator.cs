@@ -104,6 +104,18 @@ public sealed class RttEstimator
         SmoothedRtt = ((7 * SmoothedRtt) + adjusted) / 8;
     }
 
+    /// <summary>
+    /// Sets min_rtt to the newest sample once persistent congestion is established (RFC 9002 §5.2), so
+    /// that a path whose RTT grew does not keep declaring persistent congestion.
+    /// </summary>
+    public void OnPersistentCongestion()
+    {
+        if (HasSample)
+        {
+            MinRtt = LatestRtt;
+        }
+    }
+
     /// <summary>Forgets every sample and returns to the initial RTT.</summary>
     public void Reset()
     {
