@@ -585,7 +585,8 @@ public abstract class Http3Connection : IAsyncDisposable
         {
             while (true)
             {
-                if (!await reader.ReadMoreAsync(limit, _shutdown.Token).ConfigureAwait(false))
+                // Bytes read together with the stream type are already buffered: process them before waiting.
+                if (reader.BufferedLength == 0 && !await reader.ReadMoreAsync(limit, _shutdown.Token).ConfigureAwait(false))
                 {
                     throw new Http3ConnectionException(Http3ErrorCode.ClosedCriticalStream, "The peer closed its QPACK encoder stream (RFC 9204 §4.2).");
                 }
@@ -600,6 +601,10 @@ public abstract class Http3Connection : IAsyncDisposable
                 if (consumed > 0)
                 {
                     await SendDecoderInstructionAsync(w => Decoder.WriteInsertCountIncrement(w)).ConfigureAwait(false);
+                }
+                else if (!await reader.ReadMoreAsync(limit, _shutdown.Token).ConfigureAwait(false))
+                {
+                    throw new Http3ConnectionException(Http3ErrorCode.ClosedCriticalStream, "The peer closed its QPACK encoder stream (RFC 9204 §4.2).");
                 }
             }
         }
@@ -618,17 +623,20 @@ public abstract class Http3Connection : IAsyncDisposable
         const Http3ErrorCode code = Http3ErrorCode.QpackDecoderStreamError;
         try
         {
+            bool first = true;
             while (true)
             {
-                if (!await reader.ReadMoreAsync(64, _shutdown.Token).ConfigureAwait(false))
+                // Bytes read together with the stream type are already buffered: process them before waiting.
+                if (!(first && reader.BufferedLength > 0) && !await reader.ReadMoreAsync(64, _shutdown.Token).ConfigureAwait(false))
                 {
                     throw new Http3ConnectionException(Http3ErrorCode.ClosedCriticalStream, "The peer closed its QPACK decoder stream (RFC 9204 §4.2).");
                 }
 
+                first = false;
                 while (reader.BufferedLength > 0)
                 {
-                    byte first = reader.Buffered[0];
-                    int prefix = (first & 0x80) != 0 ? 7 : 6;
+                    byte instruction = reader.Buffered[0];
+                    int prefix = (instruction & 0x80) != 0 ? 7 : 6;
                     if (!QpackPrimitives.TryDecodeInteger(reader.Buffered, prefix, out long value, out int n, code))
                     {
                         if (reader.BufferedLength > 16)
@@ -642,12 +650,12 @@ public abstract class Http3Connection : IAsyncDisposable
                     reader.Consume(n);
 
                     // Our encoder never inserts into the dynamic table, so nothing can be acknowledged (RFC 9204 §4.4.1, §4.4.3).
-                    if ((first & 0x80) != 0)
+                    if ((instruction & 0x80) != 0)
                     {
                         throw new Http3ConnectionException(code, $"Section Acknowledgment for stream {value}, which has no unacknowledged section with a non-zero Required Insert Count (RFC 9204 §4.4.1).");
                     }
 
-                    if ((first & 0x40) == 0)
+                    if ((instruction & 0x40) == 0)
                     {
                         throw new Http3ConnectionException(code, $"Insert Count Increment of {value}, but our encoder inserted nothing (RFC 9204 §4.4.3).");
                     }

@@ -317,9 +317,12 @@ internal sealed class QpackDecoder
         return value;
     }
 
-    private string ReadString(ref ReadOnlySpan<byte> section, int prefixBits)
+    private static string ReadString(ref ReadOnlySpan<byte> section, int prefixBits)
     {
-        if (section.IsEmpty || !QpackPrimitives.TryDecodeString(section, prefixBits, _maxFieldSectionSize, out string value, out int n, Decompression))
+        // The section is already buffered and bounded, so a literal is bounded by it (Huffman expands at most 8/5);
+        // the decoded total is checked against SETTINGS_MAX_FIELD_SECTION_SIZE by the caller.
+        int maxLength = (int)Math.Min(int.MaxValue / 2, (section.Length * 2L) + 16);
+        if (section.IsEmpty || !QpackPrimitives.TryDecodeString(section, prefixBits, maxLength, out string value, out int n, Decompression))
         {
             throw new Http3ConnectionException(Decompression, "Field section ends inside a string literal (RFC 9204 §4.5).");
         }

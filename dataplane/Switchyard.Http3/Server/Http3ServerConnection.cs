@@ -89,41 +89,36 @@ public sealed class Http3ServerConnection : Http3Connection
         await CloseAsync(Http3ErrorCode.NoError, "shutdown").ConfigureAwait(false);
     }
 
-    private protected override Task HandleBidirectionalStreamAsync(IQuicStream stream)
+    private protected override async Task HandleBidirectionalStreamAsync(IQuicStream stream)
     {
+        // Registered before any work starts, so a shutdown never misses a request that is already running.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
             if (_goAwayId is long limit && stream.Id >= limit)
             {
                 // §5.2: requests at or above the GOAWAY ID were not and will not be processed.
                 stream.Abort(QuicAbortDirection.Both, (long)Http3ErrorCode.RequestRejected);
-                return Task.CompletedTask;
+                return;
             }
 
             _nextExpectedRequestId = Math.Max(_nextExpectedRequestId, stream.Id + 4);
+            _inFlight.Add(done.Task);
         }
 
-        Task task = GuardAsync(() => HandleRequestStreamAsync(stream));
-        lock (_lock)
+        try
         {
-            if (!task.IsCompleted)
-            {
-                _inFlight.Add(task);
-            }
+            await GuardAsync(() => HandleRequestStreamAsync(stream)).ConfigureAwait(false);
         }
-
-        _ = task.ContinueWith(
-            t =>
+        finally
+        {
+            lock (_lock)
             {
-                lock (_lock)
-                {
-                    _inFlight.Remove(t);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-        return task;
+                _inFlight.Remove(done.Task);
+            }
+
+            done.TrySetResult();
+        }
     }
 
     /// <remarks>
@@ -223,6 +218,12 @@ public sealed class Http3ServerConnection : Http3Connection
         {
             stream.Abort(QuicAbortDirection.Both, (long)e.ErrorCode);
             CancelStreamForQpack(stream.Id);
+        }
+        catch (Http3ConnectionException e)
+        {
+            // Never let the stream end cleanly on a connection error: a FIN would pass a cut message for a whole one.
+            stream.Abort(QuicAbortDirection.Both, (long)e.ErrorCode);
+            throw;
         }
         catch (QuicException e) when (e.QuicError == QuicError.StreamAborted)
         {
