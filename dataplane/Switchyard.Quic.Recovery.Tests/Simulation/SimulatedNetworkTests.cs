@@ -209,6 +209,41 @@ public sealed class SimulatedNetworkTests
     }
 
     [Fact]
+    public void Filter_DropsAndRewritesChosenDatagrams()
+    {
+        var net = new SimulatedNetwork(1, new SimulatedLink { OneWayDelayMicros = 1_000 });
+        var receiver = new Blaster(A, 0, 1);
+        net.Attach(A, new Blaster(B, 10, 1_000));
+        net.Attach(B, receiver);
+        net.Filter = (from, to, datagram, now) =>
+        {
+            Assert.Equal(A, from);
+            Assert.Equal(B, to);
+            int seq = BinaryPrimitives.ReadInt32BigEndian(datagram);
+            if (seq == 3)
+            {
+                BinaryPrimitives.WriteInt32BigEndian(datagram, 300);
+            }
+
+            return seq % 2 == 1;
+        };
+        net.RunFor(1_000_000);
+        Assert.Equal([1, 300, 5, 7, 9], receiver.Received.Select(r => r.Seq));
+        Assert.Equal(5, net.Statistics.DroppedByFilter);
+    }
+
+    [Fact]
+    public void Inject_TravelsThroughTheLink()
+    {
+        var net = new SimulatedNetwork(1, new SimulatedLink { OneWayDelayMicros = 7_000 });
+        var receiver = new Blaster(A, 0, 1);
+        net.Attach(B, receiver);
+        net.Inject(A, B, [0, 0, 0, 42]);
+        net.RunFor(1_000_000);
+        Assert.Equal([(42, 7_000L)], receiver.Received);
+    }
+
+    [Fact]
     public void StuckDeadline_IsReportedAsLivelock()
     {
         var net = new SimulatedNetwork(1);

@@ -4,6 +4,16 @@ using System.Net;
 namespace Switchyard.Quic.Recovery.Simulation;
 
 /// <summary>
+/// Inspects, rewrites or drops a datagram as it enters the network; see <see cref="SimulatedNetwork.Filter"/>.
+/// </summary>
+/// <param name="from">The sender's address.</param>
+/// <param name="to">The destination address.</param>
+/// <param name="datagram">The datagram, which the filter may modify in place (to corrupt it, say).</param>
+/// <param name="now">The current virtual time.</param>
+/// <returns><see langword="false"/> to drop the datagram.</returns>
+public delegate bool SimulatedDatagramFilter(IPEndPoint from, IPEndPoint to, Span<byte> datagram, long now);
+
+/// <summary>
 /// A deterministic in-process network with a virtual clock, for testing sans-I/O protocol endpoints:
 /// per-direction delay, jitter, loss, duplication, reordering and a bandwidth-limited queue, all drawn
 /// from one seeded <see cref="Random"/>. The same seed and the same endpoints give the same run.
@@ -49,6 +59,12 @@ public sealed class SimulatedNetwork
 
     /// <summary>The behaviour of every direction without a link of its own.</summary>
     public SimulatedLink DefaultLink { get; set; }
+
+    /// <summary>
+    /// Called for every datagram before the link applies loss, delay and the rest: lets a test drop
+    /// chosen datagrams (the server's first flight, say) or corrupt them. <see langword="null"/> for none.
+    /// </summary>
+    public SimulatedDatagramFilter? Filter { get; set; }
 
     /// <summary>Counters of what the network did.</summary>
     public SimulatedNetworkStatistics Statistics { get; } = new();
@@ -135,7 +151,13 @@ public sealed class SimulatedNetwork
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
-        Transmit(from, to, datagram);
+        if (datagram.Length > _sendBuffer.Length)
+        {
+            throw new ArgumentException($"The datagram exceeds the {_sendBuffer.Length}-byte send buffer.", nameof(datagram));
+        }
+
+        datagram.CopyTo(_sendBuffer);
+        Transmit(from, to, _sendBuffer.AsSpan(0, datagram.Length));
     }
 
     /// <summary>Runs one step: poll, advance to the next event, deliver and wake.</summary>
@@ -269,9 +291,15 @@ public sealed class SimulatedNetwork
         }
     }
 
-    private void Transmit(IPEndPoint from, IPEndPoint to, ReadOnlySpan<byte> datagram)
+    private void Transmit(IPEndPoint from, IPEndPoint to, Span<byte> datagram)
     {
         Statistics.DatagramsSent++;
+        if (Filter is { } filter && !filter(from, to, datagram, NowMicros))
+        {
+            Statistics.DroppedByFilter++;
+            return;
+        }
+
         var link = State(from, to);
         var options = link.Options ?? DefaultLink;
 

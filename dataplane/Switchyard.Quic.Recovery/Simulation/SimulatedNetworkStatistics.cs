@@ -12,6 +12,9 @@ public sealed class SimulatedNetworkStatistics
     /// <summary>Bytes delivered to endpoints, duplicates included.</summary>
     public long BytesDelivered { get; internal set; }
 
+    /// <summary>Datagrams dropped by <see cref="SimulatedNetwork.Filter"/>.</summary>
+    public long DroppedByFilter { get; internal set; }
+
     /// <summary>Datagrams dropped by random loss.</summary>
     public long DroppedByLoss { get; internal set; }
 
