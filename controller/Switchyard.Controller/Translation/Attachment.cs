@@ -1,0 +1,111 @@
+using Switchyard.Api.GatewayApi;
+
+namespace Switchyard.Controller.Translation;
+
+/// <summary>The listeners one parentRef of a route attaches to, with the hostnames it serves on each.</summary>
+internal sealed record AttachmentResult(List<(ListenerState Listener, List<string> Hostnames)> Attached, string? Reason, string? Message);
+
+/// <summary>Route-to-listener attachment: sectionName and port, kinds, namespaces, hostnames.</summary>
+internal static class Attachment
+{
+    /// <summary>The parentRef with the group and kind defaults the API server would have applied.</summary>
+    public static ParentReference Defaulted(ParentReference p) => new()
+    {
+        Group = p.Group ?? GatewayApiNames.Group,
+        Kind = p.Kind ?? "Gateway",
+        Namespace = p.Namespace,
+        Name = p.Name,
+        SectionName = p.SectionName,
+        Port = p.Port,
+    };
+
+    /// <summary>The Gateway of ours a parentRef names, or null when it names something else.</summary>
+    public static GatewayState? Resolve(TranslationContext context, ParentReference p, string routeNamespace)
+    {
+        if ((p.Group ?? GatewayApiNames.Group) != GatewayApiNames.Group || (p.Kind ?? "Gateway") != "Gateway")
+        {
+            return null;
+        }
+
+        return context.FindGateway(string.IsNullOrEmpty(p.Namespace) ? routeNamespace : p.Namespace, p.Name);
+    }
+
+    public static AttachmentResult Attach(TranslationContext context, GatewayState gateway, ParentReference p, string routeNamespace, RouteGroupKind kind, IReadOnlyList<string>? routeHostnames)
+    {
+        var attached = new List<(ListenerState, List<string>)>();
+        if (!gateway.Accepted)
+        {
+            return new(attached, Cond.NoMatchingParent, $"Gateway {gateway.Namespace}/{gateway.Name} is not accepted");
+        }
+
+        var candidates = gateway.Listeners
+            .Where(l => string.IsNullOrEmpty(p.SectionName) || l.Listener.Name == p.SectionName)
+            .Where(l => p.Port is null || l.Listener.Port == p.Port)
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            var what = string.Join(" and ", new[]
+            {
+                string.IsNullOrEmpty(p.SectionName) ? null : $"sectionName {p.SectionName}",
+                p.Port is null ? null : $"port {p.Port}",
+            }.Where(s => s is not null));
+            return new(attached, Cond.NoMatchingParent, $"Gateway {gateway.Namespace}/{gateway.Name} has no listener with {what}");
+        }
+
+        // The furthest stage any candidate reached decides the reason: kind, namespace, hostname, validity.
+        var stage = 0;
+        foreach (var listener in candidates)
+        {
+            if (!listener.SupportedKinds.Exists(k => k.Kind == kind.Kind && k.Group == kind.Group))
+            {
+                continue;
+            }
+
+            stage = Math.Max(stage, 1);
+            if (!NamespaceAllowed(context, gateway, listener, routeNamespace))
+            {
+                continue;
+            }
+
+            stage = Math.Max(stage, 2);
+            var hostnames = Hostnames.Intersect(listener.Listener.Hostname, routeHostnames);
+            if (hostnames.Count == 0)
+            {
+                continue;
+            }
+
+            stage = Math.Max(stage, 3);
+            if (!listener.Usable)
+            {
+                continue;
+            }
+
+            attached.Add((listener, hostnames));
+        }
+
+        if (attached.Count > 0)
+        {
+            return new(attached, null, null);
+        }
+
+        return stage switch
+        {
+            0 => new(attached, Cond.NotAllowedByListeners, $"no matching listener allows {kind.Kind}"),
+            1 => new(attached, Cond.NotAllowedByListeners, $"no matching listener allows routes from namespace {routeNamespace}"),
+            2 => new(attached, Cond.NoMatchingListenerHostname, "no matching listener hostname intersects the route's hostnames"),
+            _ => new(attached, Cond.NoMatchingParent, "the matching listeners are not valid"),
+        };
+    }
+
+    private static bool NamespaceAllowed(TranslationContext context, GatewayState gateway, ListenerState listener, string routeNamespace)
+    {
+        var from = listener.Listener.AllowedRoutes?.Namespaces;
+        return (from?.From ?? "Same") switch
+        {
+            "All" => true,
+            "Same" => routeNamespace == gateway.Namespace,
+            "Selector" => from?.Selector is { } selector && References.Matches(selector, context.Snapshot.NamespaceLabels(routeNamespace)),
+            _ => false,
+        };
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using Switchyard.Api.GatewayApi;
+using Switchyard.Ir;
+
+namespace Switchyard.Controller.Translation;
+
+/// <summary>
+/// Builds each accepted Gateway's snapshot from its usable listeners, validates it, and commits the Gateway and
+/// listener statuses (Programmed follows the snapshot's validity; defaults fill every gap).
+/// </summary>
+internal sealed class StatusProcessor : ITranslationProcessor
+{
+    public void Run(TranslationContext context)
+    {
+        foreach (var gateway in context.Gateways)
+        {
+            if (gateway.Accepted)
+            {
+                var snapshot = Build(gateway);
+                var errors = snapshot.Validate();
+                if (errors.IsEmpty)
+                {
+                    context.Snapshots.Add(snapshot);
+                }
+                else
+                {
+                    gateway.Conditions.Set(Cond.Programmed, false, Cond.Invalid, "configuration is invalid: " + string.Join("; ", errors));
+                }
+            }
+
+            var status = new GatewayStatus
+            {
+                Addresses = gateway.Gateway.Spec.Addresses is { Count: > 0 } addresses
+                    ? addresses.Where(a => !string.IsNullOrEmpty(a.Value)).Select(a => new GatewayStatusAddress { Type = a.Type ?? "IPAddress", Value = a.Value! }).ToList()
+                    : null,
+                Conditions = gateway.Conditions.Commit(
+                    (Cond.Accepted, true, Cond.Accepted, "Gateway is accepted"),
+                    (Cond.Programmed, true, Cond.Programmed, "Gateway is programmed")),
+                Listeners = gateway.Listeners.Select(l => new ListenerStatus
+                {
+                    Name = l.Listener.Name,
+                    SupportedKinds = l.SupportedKinds,
+                    AttachedRoutes = l.AttachedRoutes,
+                    Conditions = l.Conditions.Commit(
+                        (Cond.Accepted, true, Cond.Accepted, "listener is accepted"),
+                        (Cond.Programmed, true, Cond.Programmed, "listener is programmed"),
+                        (Cond.ResolvedRefs, true, Cond.ResolvedRefs, "all references are resolved"),
+                        (Cond.Conflicted, false, Cond.NoConflicts, "no conflicts")),
+                }).ToList(),
+            };
+            context.GatewayStatuses.Add(new(gateway.Namespace, gateway.Name, gateway.Gateway.Metadata.Generation, status));
+        }
+    }
+
+    private static GatewaySnapshot Build(GatewayState gateway)
+    {
+        var listeners = gateway.Listeners
+            .Where(l => l.Usable)
+            .Select(l => new ListenerIr
+            {
+                Name = $"gateway/{gateway.Namespace}/{gateway.Name}/listener/{l.Listener.Name}",
+                Protocol = l.Listener.Protocol == "HTTPS" ? ListenerProtocol.Https : ListenerProtocol.Http,
+                Port = l.Listener.Port,
+                Hostname = string.IsNullOrEmpty(l.Listener.Hostname) ? null : l.Listener.Hostname,
+                Tls = l.Tls,
+                VirtualHosts = [.. l.HttpRoutes
+                    .OrderBy(kv => kv.Key, Comparer<string>.Create(Hostnames.CompareSpecificity))
+                    .Select(kv => new VirtualHostIr
+                    {
+                        Name = $"vhost/{kv.Key}",
+                        Hostname = kv.Key,
+                        Routes = [.. kv.Value.OrderBy(e => e.Order).Select(e => e.Route)],
+                    })],
+                WebTransportRoutes = [.. l.WebTransportRoutes.OrderBy(e => e.Order).Select(e => e.Route)],
+            })
+            .OrderBy(l => l.Port)
+            .ThenBy(l => l.Name, StringComparer.Ordinal);
+
+        return new GatewaySnapshot
+        {
+            Name = $"{gateway.Namespace}/{gateway.Name}",
+            Listeners = [.. listeners],
+            Addresses = [.. (gateway.Gateway.Spec.Addresses ?? []).Where(a => !string.IsNullOrEmpty(a.Value)).Select(a => a.Value!)],
+        };
+    }
+}

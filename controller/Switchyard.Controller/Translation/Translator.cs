@@ -1,0 +1,49 @@
+using Switchyard.Controller.Providers;
+
+namespace Switchyard.Controller.Translation;
+
+/// <summary>
+/// The translator: a pure function from every relevant object to statuses and one data-plane snapshot per
+/// Gateway. It performs no I/O, reads no clock and uses no randomness; it rebuilds everything on every call.
+/// </summary>
+/// <remarks>
+/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts). 3. HTTPRoutes.
+/// 4. WebTransportRoutes. 5. Snapshots and Gateway/listener statuses.
+/// </remarks>
+public static class Translator
+{
+    /// <summary>Translates a resource snapshot.</summary>
+    /// <param name="snapshot">Every relevant object.</param>
+    /// <param name="options">Options.</param>
+    /// <returns>Statuses and snapshots, sorted by namespace and name.</returns>
+    public static TranslationResult Translate(ResourceSnapshot snapshot, TranslatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(options);
+        var context = new TranslationContext(snapshot, options);
+        ITranslationProcessor[] processors =
+        [
+            new GatewayClassProcessor(),   // :: Step 1
+            new GatewayProcessor(),        // :: Step 2
+            new HttpRouteProcessor(),      // :: Step 3
+            new WebTransportRouteProcessor(), // :: Step 4
+            new StatusProcessor(),         // :: Step 5
+        ];
+        foreach (var processor in processors)
+        {
+            processor.Run(context);
+        }
+
+        return new TranslationResult
+        {
+            Statuses = new TranslationStatuses
+            {
+                GatewayClasses = [.. context.ClassStatuses],
+                Gateways = [.. context.GatewayStatuses],
+                HttpRoutes = [.. context.HttpRouteStatuses],
+                WebTransportRoutes = [.. context.WebTransportRouteStatuses],
+            },
+            Snapshots = [.. context.Snapshots.OrderBy(s => s.Name, StringComparer.Ordinal)],
+        };
+    }
+}
