@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Switchyard.Kubernetes.DevApiServer.Http;
 using Switchyard.Kubernetes.DevApiServer.Storage;
@@ -61,6 +62,8 @@ public sealed class DevApiServer : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // The embedding process owns Ctrl+C and SIGTERM; the default console lifetime would swallow them.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(endpoint);
@@ -151,4 +154,12 @@ public sealed class DevApiServer : IAsyncDisposable
             // Normal shutdown.
         }
     }
+}
+
+/// <summary>A host lifetime that leaves process signals alone.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

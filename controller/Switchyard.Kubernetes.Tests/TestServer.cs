@@ -48,6 +48,12 @@ public sealed class TestServer : IAsyncLifetime
             "versions": [{
               "name": "v1", "served": true, "storage": true,
               "subresources": { "status": {} },
+              "additionalPrinterColumns": [
+                { "name": "Size", "type": "integer", "jsonPath": ".spec.size" },
+                { "name": "Color", "type": "string", "jsonPath": ".spec.color" },
+                { "name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status" },
+                { "name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp" }
+              ],
               "schema": { "openAPIV3Schema": {
                 "type": "object",
                 "properties": {
@@ -60,7 +66,8 @@ public sealed class TestServer : IAsyncLifetime
                       "tags": { "type": "array", "items": { "type": "string" } }
                     }
                   },
-                  "status": { "type": "object", "properties": { "ready": { "type": "boolean" }, "observedGeneration": { "type": "integer" } } }
+                  "status": { "type": "object", "properties": { "ready": { "type": "boolean" }, "observedGeneration": { "type": "integer" },
+                    "conditions": { "type": "array", "items": { "type": "object", "x-kubernetes-preserve-unknown-fields": true } } } }
                 }
               } }
             }]

@@ -123,6 +123,10 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
             case "GET" when name is null:
                 await ListAsync(context, def, version, ns).ConfigureAwait(false);
                 return;
+            case "GET" when Tables.Wanted(context.Request):
+                var one = (JsonObject)JsonNode.Parse(store.Get(def, version, ns, name))!;
+                await WriteJsonAsync(context, 200, Tables.Build(def, version, [one], Tables.IncludeObject(context.Request), true, null, null)).ConfigureAwait(false);
+                return;
             case "GET":
                 await WriteBytesAsync(context, 200, store.Get(def, version, ns, name)).ConfigureAwait(false);
                 return;
@@ -171,6 +175,14 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
 
         var page = store.List(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]),
             limit, query["continue"].FirstOrDefault());
+        if (Tables.Wanted(context.Request))
+        {
+            var objects = page.Items.Select(i => (JsonObject)JsonNode.Parse(i)!).ToList();
+            await WriteJsonAsync(context, 200, Tables.Build(def, version, objects, Tables.IncludeObject(context.Request), true,
+                page.ResourceVersion.ToString(CultureInfo.InvariantCulture), page.Continue)).ConfigureAwait(false);
+            return;
+        }
+
         using var buffer = new MemoryStream();
         await using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -236,8 +248,29 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
     {
         var query = context.Request.Query;
         var bookmarks = query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1";
+        Func<byte[], byte[]>? render = null;
+        if (Tables.Wanted(context.Request))
+        {
+            // Like the real server, only the first Table event carries the column definitions.
+            var headers = true;
+            var include = Tables.IncludeObject(context.Request);
+            render = obj =>
+            {
+                var parsed = (JsonObject)JsonNode.Parse(obj)!;
+                if (parsed["metadata"]?["name"] is null)
+                {
+                    // A bookmark: passed through untouched.
+                    return obj;
+                }
+
+                var table = Tables.Build(def, version, [parsed], include, headers, null, null);
+                headers = false;
+                return Encoding.UTF8.GetBytes(table.ToJsonString());
+            };
+        }
+
         var watcher = store.StartWatch(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]),
-            query["resourceVersion"].FirstOrDefault(), bookmarks);
+            query["resourceVersion"].FirstOrDefault(), bookmarks, render);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (query["timeoutSeconds"].FirstOrDefault() is { Length: > 0 } t && int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
         {

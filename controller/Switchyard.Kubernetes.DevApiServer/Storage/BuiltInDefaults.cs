@@ -28,7 +28,7 @@ internal static class BuiltInDefaults
             case "secrets":
                 body["type"] ??= "Opaque";
                 break;
-            case "customresourcedefinitions":
+            case "customresourcedefinitions.apiextensions.k8s.io":
                 var spec = body["spec"] as JsonObject;
                 if (spec is not null && spec["conversion"] is null)
                 {
@@ -52,7 +52,7 @@ internal static class BuiltInDefaults
                 labels["kubernetes.io/metadata.name"] = (string?)next["metadata"]!["name"];
                 next["metadata"]!["labels"] = labels;
                 break;
-            case "customresourcedefinitions":
+            case "customresourcedefinitions.apiextensions.k8s.io":
                 if (next["spec"] is JsonObject spec && spec["conversion"] is null)
                 {
                     spec["conversion"] = new JsonObject { ["strategy"] = "None" };

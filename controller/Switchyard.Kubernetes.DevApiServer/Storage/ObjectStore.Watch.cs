@@ -26,6 +26,11 @@ internal sealed class Watcher
 
     public long LastResourceVersion { get; set; }
 
+    /// <summary>Turns an event's object into what is sent (a Table row for kubectl), or null to send it as is.</summary>
+    public Func<byte[], byte[]>? Render { get; init; }
+
+    public void Emit(string type, byte[] obj) => Events.Writer.TryWrite(ObjectStore.Line(type, Render is null ? obj : Render(obj)));
+
     public Channel<byte[]> Events { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
 
     public void Close() => Events.Writer.TryComplete();
@@ -35,7 +40,7 @@ internal sealed partial class ObjectStore
 {
     /// <summary>Opens a watch. The backlog (synthetic ADDED events, or history after the resourceVersion, or a 410
     /// ERROR) is queued under the same lock that registers the watcher, so no event is missed or duplicated.</summary>
-    public Watcher StartWatch(ResourceDefinition def, string version, string? ns, LabelSelector labels, FieldSelector fields, string? resourceVersion, bool bookmarks)
+    public Watcher StartWatch(ResourceDefinition def, string version, string? ns, LabelSelector labels, FieldSelector fields, string? resourceVersion, bool bookmarks, Func<byte[], byte[]>? render = null)
     {
         lock (_lock)
         {
@@ -53,12 +58,13 @@ internal sealed partial class ObjectStore
                 ApiVersion = def.ApiVersion(version),
                 Kind = def.Kind,
                 Bookmarks = bookmarks,
+                Render = render,
             };
             if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
             {
                 foreach (var o in Matching(def, ns, labels, fields))
                 {
-                    w.Events.Writer.TryWrite(Line("ADDED", o.JsonAs(w.ApiVersion)));
+                    w.Emit("ADDED", o.JsonAs(w.ApiVersion));
                 }
 
                 w.LastResourceVersion = _rv;
@@ -202,10 +208,10 @@ internal sealed partial class ObjectStore
         }
 
         w.LastResourceVersion = ev.ResourceVersion;
-        w.Events.Writer.TryWrite(Line(type, ev.Object.JsonAs(w.ApiVersion)));
+        w.Emit(type, ev.Object.JsonAs(w.ApiVersion));
     }
 
-    private static byte[] Line(string type, byte[] obj)
+    internal static byte[] Line(string type, byte[] obj)
     {
         var head = Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":");
         var line = new byte[head.Length + obj.Length + 2];

@@ -239,7 +239,7 @@ internal sealed partial class ObjectStore
         body["apiVersion"] = def.ApiVersion(def.StorageVersion);
         BuiltInDefaults.OnCreate(def, body, this);
         ValidateSchema(def, version, body, name);
-        ResourceDefinition? crd = def.Plural == "customresourcedefinitions" ? Registry.FromCrd(body) : null;
+        ResourceDefinition? crd = def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io" ? Registry.FromCrd(body) : null;
         if (crd is not null)
         {
             CheckCrdConflicts(crd);
@@ -361,7 +361,7 @@ internal sealed partial class ObjectStore
         next["apiVersion"] = def.ApiVersion(def.StorageVersion);
         BuiltInDefaults.OnUpdate(def, next, oldObj);
         ValidateSchema(def, version, next, name);
-        ResourceDefinition? crd = def.Plural == "customresourcedefinitions" ? Registry.FromCrd(next) : null;
+        ResourceDefinition? crd = def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io" ? Registry.FromCrd(next) : null;
         if (crd is not null)
         {
             next["status"] = BuiltInDefaults.CrdStatus(next);
@@ -525,7 +525,7 @@ internal sealed partial class ObjectStore
         _objects[def.GroupResource].Remove(old.Key);
         Record(def, final, old, "DELETED");
 
-        if (def.Plural == "namespaces")
+        if (def.GroupResource == "namespaces")
         {
             // Namespace deletion removes everything in it (the namespace controller's job, done at once here).
             foreach (var other in Registry.All.Where(d => d.Namespaced).ToList())
@@ -540,7 +540,7 @@ internal sealed partial class ObjectStore
                 }
             }
         }
-        else if (def.Plural == "customresourcedefinitions")
+        else if (def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io")
         {
             var groupResource = old.Name;
             if (Registry.FindByGroupResource(groupResource) is { IsCustom: true } crd)

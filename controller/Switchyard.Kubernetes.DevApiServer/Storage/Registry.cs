@@ -77,6 +77,7 @@ internal sealed class Registry
         string? storage = null;
         var hasStatus = false;
         var schemas = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        var columns = new Dictionary<string, JsonArray>(StringComparer.Ordinal);
         if (spec?["versions"] is not JsonArray versions || versions.Count == 0)
         {
             errors.Add(("spec.versions", "FieldValueInvalid", "Invalid value: null: must have exactly one version marked as storage version"));
@@ -107,6 +108,11 @@ internal sealed class Registry
                 {
                     hasStatus = true;
                 }
+
+                // apiextensions defaulting: no additionalPrinterColumns means one Age column.
+                columns[vname] = v["additionalPrinterColumns"] is JsonArray { Count: > 0 } cols
+                    ? (JsonArray)cols.DeepClone()
+                    : new JsonArray(new JsonObject { ["name"] = "Age", ["type"] = "date", ["jsonPath"] = ".metadata.creationTimestamp" });
 
                 if (v["schema"]?["openAPIV3Schema"] is JsonObject schema)
                 {
@@ -146,6 +152,7 @@ internal sealed class Registry
             IsCustom = true,
             TracksGeneration = true,
             Schemas = schemas,
+            PrinterColumns = columns,
         };
     }
 

@@ -36,6 +36,9 @@ internal sealed class ResourceDefinition
     /// <summary>openAPIV3Schema per version, for custom resources that have one.</summary>
     public IReadOnlyDictionary<string, JsonObject> Schemas { get; init; } = new Dictionary<string, JsonObject>();
 
+    /// <summary>additionalPrinterColumns per version, for custom resources (an Age column when the CRD gives none).</summary>
+    public IReadOnlyDictionary<string, JsonArray> PrinterColumns { get; init; } = new Dictionary<string, JsonArray>();
+
     /// <summary>The storage key: <c>plural.group</c>, or <c>plural</c> for the core group.</summary>
     public string GroupResource => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 

@@ -88,11 +88,15 @@ public sealed class KubectlTests : IAsyncLifetime
         var widget = Write("w.yaml", WidgetYaml);
         Assert.Equal("widget.test.switchyard.dev/w1 created\n", await OkAsync("apply", "--validate=false", "-f", widget));
 
+        // Server-side Table: Name, the CRD's additionalPrinterColumns (a filter JSONPath among them), Age.
+        await _t.Client.Resource(TestServer.Widgets).PatchStatusAsync("default", "w1", PatchType.Merge,
+            """{"status":{"conditions":[{"type":"Other","status":"False"},{"type":"Ready","status":"True"}]}}""");
         var table = await OkAsync("get", "widgets", "-A");
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
-        Assert.Matches(@"^NAMESPACE\s+NAME\s+AGE$", lines[0]);
-        Assert.Matches(@"^default\s+w1\s+\d+s$", lines[1]);
+        Assert.Matches(@"^NAMESPACE\s+NAME\s+SIZE\s+COLOR\s+READY\s+AGE$", lines[0]);
+        Assert.Matches(@"^default\s+w1\s+3\s+red\s+True\s+\d+s$", lines[1]);
+        Assert.Matches(@"^w1\s+3\s+red\s+True\s+\d+s\s+app=demo$", (await OkAsync("get", "wd", "w1", "--show-labels")).Split('\n')[1]);
 
         Assert.Equal("3 red 1 demo", await OkAsync("get", "wd", "w1", "-o", "jsonpath={.spec.size} {.spec.color} {.metadata.generation} {.metadata.labels.app}"));
 
@@ -112,6 +116,13 @@ public sealed class KubectlTests : IAsyncLifetime
         var (code, _, err) = await RunAsync("apply", "--validate=false", "-f", bad);
         Assert.NotEqual(0, code);
         Assert.Contains("spec.size", err, StringComparison.Ordinal);
+
+        // Server-side apply (approximated by the double as a merge patch that can create).
+        var ssa = Write("ssa.yaml", WidgetYaml.Replace("w1", "w3", StringComparison.Ordinal));
+        Assert.Equal("widget.test.switchyard.dev/w3 serverside-applied\n", await OkAsync("apply", "--server-side", "--validate=false", "-f", ssa));
+        Assert.Equal("3", await OkAsync("get", "wd", "w3", "-o", "jsonpath={.spec.size}"));
+
+        Assert.Matches(@"^NAME\s+CREATED AT\nwidgets\.test\.switchyard\.dev\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$", await OkAsync("get", "crd"));
 
         Assert.Equal("widget.test.switchyard.dev \"w1\" deleted\n", await OkAsync("delete", "-f", widget));
         Assert.Null(await _t.Client.Resource(TestServer.Widgets).TryGetAsync("default", "w1"));
@@ -137,6 +148,9 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Equal("service/web created\n", await OkAsync("apply", "--validate=false", "-f", path));
         var ip = await OkAsync("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}");
         Assert.Matches(@"^10\.96\.\d+\.\d+$", ip);
+        var wide = (await OkAsync("get", "svc", "-o", "wide")).Split('\n');
+        Assert.Matches(@"^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+SELECTOR$", wide[0]);
+        Assert.Matches($@"^web\s+ClusterIP\s+{System.Text.RegularExpressions.Regex.Escape(ip)}\s+<none>\s+80/TCP\s+\d+s\s+app=web$", wide[1]);
 
         File.WriteAllText(path, svc.Replace("8080", "9090", StringComparison.Ordinal));
         Assert.Equal("service/web configured\n", await OkAsync("apply", "--validate=false", "-f", path));
@@ -187,8 +201,8 @@ public sealed class KubectlTests : IAsyncLifetime
                 await Task.WhenAny(seen.Task, Task.Delay(500));
             }
 
-            // Without a server-side Table, kubectl prints NAME and AGE.
-            Assert.Matches(@"^watched-\d+\s+\d+s$", await seen.Task.WaitAsync(TimeSpan.FromSeconds(1)));
+            // NAME DATA AGE, from the Table rows the watch sends.
+            Assert.Matches(@"^watched-\d+\s+1\s+\d+s$", await seen.Task.WaitAsync(TimeSpan.FromSeconds(1)));
         }
         finally
         {
