@@ -293,6 +293,10 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
         {
             // timeoutSeconds elapsed or the client left: the watch simply ends.
         }
+        catch (IOException)
+        {
+            // The connection broke mid-write: nothing left to tell the client.
+        }
         finally
         {
             store.StopWatch(watcher);

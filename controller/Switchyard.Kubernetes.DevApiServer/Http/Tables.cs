@@ -122,6 +122,14 @@ internal static class Tables
                     ? string.Join(",", es.Select(e => e?["addresses"]?[0]?.ToString()).OfType<string>()) : "<unset>"),
                 age,
             ],
+            "deployments.apps" =>
+            [
+                name,
+                new("Ready", "string", "", 0, o => $"{Int(o["status"]?["readyReplicas"])}/{Int(o["spec"]?["replicas"])}"),
+                new("Up-to-date", "integer", "", 0, o => Int(o["status"]?["updatedReplicas"])),
+                new("Available", "integer", "", 0, o => Int(o["status"]?["availableReplicas"])),
+                age,
+            ],
             "leases.coordination.k8s.io" => [name, new("Holder", "string", "", 0, o => o["spec"]?["holderIdentity"]?.DeepClone() ?? ""), age],
             "customresourcedefinitions.apiextensions.k8s.io" => [name, new("Created At", "date", "", 0, o => o["metadata"]?["creationTimestamp"]?.DeepClone())],
             _ => [name, age],
@@ -171,6 +179,8 @@ internal static class Tables
         return string.Join(",", ports.OfType<JsonObject>().Select(p =>
             p["nodePort"] is { } np ? $"{p["port"]}:{np}/{p["protocol"]}" : $"{p["port"]}/{p["protocol"]}"));
     }
+
+    private static long Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<long>(out var l) ? l : 0;
 
     private static long Count(JsonNode? node) => node is JsonObject o ? o.Count : 0;
 

@@ -28,6 +28,10 @@ internal static class BuiltInDefaults
             case "secrets":
                 body["type"] ??= "Opaque";
                 break;
+            case "deployments.apps":
+                DefaultDeployment(body);
+                body.Remove("status");
+                break;
             case "customresourcedefinitions.apiextensions.k8s.io":
                 var spec = body["spec"] as JsonObject;
                 if (spec is not null && spec["conversion"] is null)
@@ -45,6 +49,9 @@ internal static class BuiltInDefaults
         {
             case "services":
                 DefaultService(next, old);
+                break;
+            case "deployments.apps":
+                DefaultDeployment(next);
                 break;
             case "namespaces":
                 next["spec"] ??= old["spec"]?.DeepClone();
@@ -125,6 +132,20 @@ internal static class BuiltInDefaults
                 }
             }
         }
+    }
+
+    private static void DefaultDeployment(JsonObject body)
+    {
+        var spec = body["spec"] as JsonObject ?? new JsonObject();
+        body["spec"] = spec;
+        spec["replicas"] ??= 1;
+        spec["revisionHistoryLimit"] ??= 10;
+        spec["progressDeadlineSeconds"] ??= 600;
+        spec["strategy"] ??= new JsonObject
+        {
+            ["type"] = "RollingUpdate",
+            ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = "25%", ["maxSurge"] = "25%" },
+        };
     }
 
     private static string AllocateIp()

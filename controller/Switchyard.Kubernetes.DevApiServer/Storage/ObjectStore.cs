@@ -237,6 +237,7 @@ internal sealed partial class ObjectStore
         }
 
         body["apiVersion"] = def.ApiVersion(def.StorageVersion);
+        CheckAnnotations(def, meta, name);
         BuiltInDefaults.OnCreate(def, body, this);
         ValidateSchema(def, version, body, name);
         ResourceDefinition? crd = def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io" ? Registry.FromCrd(body) : null;
@@ -359,6 +360,7 @@ internal sealed partial class ObjectStore
         }
 
         next["apiVersion"] = def.ApiVersion(def.StorageVersion);
+        CheckAnnotations(def, (JsonObject)next["metadata"]!, name);
         BuiltInDefaults.OnUpdate(def, next, oldObj);
         ValidateSchema(def, version, next, name);
         ResourceDefinition? crd = def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io" ? Registry.FromCrd(next) : null;
@@ -637,6 +639,28 @@ internal sealed partial class ObjectStore
         if (Registry.FindByGroupResource(crd.GroupResource) is { IsCustom: false })
         {
             throw ApiError.Invalid("CustomResourceDefinition", "apiextensions.k8s.io", crd.GroupResource, [("spec.group", "FieldValueInvalid", "Invalid value: collides with a built-in resource")]);
+        }
+    }
+
+    /// <summary>ValidateObjectMeta: the annotations, keys plus values, may not exceed 256 KiB. This is why client-side
+    /// apply of large CRDs (its last-applied annotation copies the whole object) fails and --server-side is needed.</summary>
+    private static void CheckAnnotations(ResourceDefinition def, JsonObject meta, string name)
+    {
+        const int limit = 256 * 1024;
+        if (meta["annotations"] is not JsonObject annotations)
+        {
+            return;
+        }
+
+        long total = 0;
+        foreach (var (k, v) in annotations)
+        {
+            total += Encoding.UTF8.GetByteCount(k) + (v is JsonValue sv && sv.TryGetValue<string>(out var s) ? Encoding.UTF8.GetByteCount(s) : 0);
+        }
+
+        if (total > limit)
+        {
+            throw ApiError.Invalid(def.Kind, def.Group, name, [("metadata.annotations", "FieldValueTooLong", $"Too long: must have at most {limit} bytes")]);
         }
     }
 

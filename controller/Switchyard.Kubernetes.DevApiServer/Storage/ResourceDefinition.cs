@@ -54,6 +54,12 @@ internal sealed class ResourceDefinition
         new() { Group = "", Versions = ["v1"], Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true, ShortNames = ["cm"] },
         new() { Group = "discovery.k8s.io", Versions = ["v1"], Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },
         new() { Group = "coordination.k8s.io", Versions = ["v1"], Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
+        new() { Group = "", Versions = ["v1"], Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true, ShortNames = ["sa"] },
+        new() { Group = "", Versions = ["v1"], Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true, ShortNames = ["po"], Categories = ["all"], HasStatus = true },
+        new() { Group = "", Versions = ["v1"], Plural = "events", Singular = "event", Kind = "Event", Namespaced = true, ShortNames = ["ev"] },
+        new() { Group = "apps", Versions = ["v1"], Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true, ShortNames = ["deploy"], Categories = ["all"], HasStatus = true, TracksGeneration = true },
+        new() { Group = "admissionregistration.k8s.io", Versions = ["v1"], Plural = "validatingadmissionpolicies", Singular = "validatingadmissionpolicy", Kind = "ValidatingAdmissionPolicy", Namespaced = false, Categories = ["api-extensions"], HasStatus = true, TracksGeneration = true },
+        new() { Group = "admissionregistration.k8s.io", Versions = ["v1"], Plural = "validatingadmissionpolicybindings", Singular = "validatingadmissionpolicybinding", Kind = "ValidatingAdmissionPolicyBinding", Namespaced = false, Categories = ["api-extensions"], TracksGeneration = true },
         new()
         {
             Group = "apiextensions.k8s.io", Versions = ["v1"], Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
