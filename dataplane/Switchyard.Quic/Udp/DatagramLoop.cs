@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Switchyard.Quic.Udp;
+
+/// <summary>What a <see cref="DatagramLoop"/> drives: a sans-I/O server endpoint or client connection.</summary>
+internal interface IDatagramEndpoint
+{
+    long? NextDeadline { get; }
+
+    void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now);
+
+    bool TrySend(Span<byte> buffer, out int length, out IPEndPoint to, long now);
+
+    void OnDeadline(long now);
+
+    /// <summary>True when the loop may stop (a client connection that terminated).</summary>
+    bool IsFinished { get; }
+}
+
+/// <summary>
+/// The driver (DESIGN.md): one socket and one thread that owns the sans-I/O endpoint, so a connection is only ever
+/// touched by one thread. Application calls are posted to it as commands. Sends are batched with UDP GSO
+/// (<c>UDP_SEGMENT</c>) when the kernel allows, and fall back to one datagram per send when it refuses.
+/// </summary>
+internal sealed class DatagramLoop : IDisposable
+{
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
+    private const int MaxSegments = 32;
+    private const int MaxDatagram = 1500;
+
+    private readonly Socket _socket;
+    private readonly IDatagramEndpoint _endpoint;
+    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly Thread _thread;
+    private readonly byte[] _receiveBuffer = new byte[65536];
+    private readonly byte[] _sendScratch = new byte[MaxDatagram];
+    private readonly byte[] _batch = new byte[MaxDatagram * MaxSegments];
+    private readonly SocketAddress _receiveAddress;
+    private readonly Dictionary<SocketAddress, IPEndPoint> _endpointCache = new();
+    private readonly Dictionary<IPEndPoint, SocketAddress> _addressCache = new();
+    private readonly EndPoint _wakeTarget;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stop;
+    private bool _gso = true;
+    private int _wakePending;
+
+    public DatagramLoop(Socket socket, IDatagramEndpoint endpoint, string name)
+    {
+        _socket = socket;
+        _endpoint = endpoint;
+        _socket.Blocking = false;
+        _receiveAddress = new SocketAddress(socket.AddressFamily);
+        var local = (IPEndPoint)socket.LocalEndPoint!;
+        var loopback = local.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback;
+        _wakeTarget = new IPEndPoint(local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any) ? loopback : local.Address, local.Port);
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+    }
+
+    /// <summary>Datagrams sent with GSO batches (more than one segment per send).</summary>
+    public long GsoBatches { get; private set; }
+
+    public bool GsoEnabled => _gso;
+
+    public Task Stopped => _stopped.Task;
+
+    public static long Now() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread.</summary>
+    public void Post(Action action)
+    {
+        _commands.Enqueue(action);
+        if (_stopped.Task.IsCompleted)
+        {
+            // The loop has ended (its endpoint finished): run what is left here, nothing else touches it now.
+            while (_commands.TryDequeue(out var command))
+            {
+                command();
+            }
+
+            return;
+        }
+
+        Wake();
+    }
+
+    /// <summary>Runs <paramref name="func"/> on the loop thread and returns its result (or exception).</summary>
+    public Task<T> Invoke<T>(Func<T> func)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                completion.SetResult(func());
+            }
+            catch (Exception error)
+            {
+                completion.SetException(error);
+            }
+        });
+        return completion.Task;
+    }
+
+    private void Wake()
+    {
+        if (Environment.CurrentManagedThreadId == _thread.ManagedThreadId || Interlocked.Exchange(ref _wakePending, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            // An empty datagram to ourselves wakes the poll; the loop ignores empty datagrams.
+            _socket.SendTo([], _wakeTarget);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stop)
+            {
+                Interlocked.Exchange(ref _wakePending, 0);
+                while (_commands.TryDequeue(out var command))
+                {
+                    command();
+                }
+
+                var now = Now();
+                if (_endpoint.NextDeadline is { } due && due <= now)
+                {
+                    _endpoint.OnDeadline(now);
+                }
+
+                Flush(now);
+                if (_endpoint.IsFinished)
+                {
+                    break;
+                }
+
+                var timeout = _endpoint.NextDeadline is { } next ? Math.Clamp(next - Now(), 0, 1_000_000) : 1_000_000;
+                if (!_commands.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (_socket.Poll((int)timeout, SelectMode.SelectRead))
+                {
+                    ReceiveAll();
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SocketException) when (_stop)
+        {
+        }
+        finally
+        {
+            _stop = true;
+            while (_commands.TryDequeue(out var command))
+            {
+                command();
+            }
+
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void ReceiveAll()
+    {
+        for (var i = 0; i < 256; i++)
+        {
+            int length;
+            try
+            {
+                length = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _receiveAddress);
+            }
+            catch (SocketException error) when (error.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionReset or SocketError.MessageSize)
+            {
+                if (error.SocketErrorCode == SocketError.WouldBlock)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (length == 0)
+            {
+                continue;
+            }
+
+            if (!_endpointCache.TryGetValue(_receiveAddress, out var from))
+            {
+                from = (IPEndPoint)new IPEndPoint(IPAddress.Any, 0).Create(_receiveAddress);
+                if (_endpointCache.Count > 4096)
+                {
+                    _endpointCache.Clear();
+                }
+
+                var key = new SocketAddress(_receiveAddress.Family, _receiveAddress.Size);
+                _receiveAddress.Buffer.Span.CopyTo(key.Buffer.Span);
+                _endpointCache[key] = from;
+            }
+
+            _endpoint.Receive(_receiveBuffer.AsSpan(0, length), from, Now());
+        }
+    }
+
+    private void Flush(long now)
+    {
+        var batchLength = 0;
+        var segmentSize = 0;
+        var segments = 0;
+        IPEndPoint? batchTarget = null;
+        while (_endpoint.TrySend(_sendScratch, out var length, out var to, now))
+        {
+            if (segments > 0 && (!_gso || !to.Equals(batchTarget) || length > segmentSize || segments == MaxSegments))
+            {
+                SendBatch(batchLength, segmentSize, segments, batchTarget!);
+                segments = 0;
+                batchLength = 0;
+            }
+
+            if (segments == 0)
+            {
+                segmentSize = length;
+                batchTarget = to;
+            }
+
+            _sendScratch.AsSpan(0, length).CopyTo(_batch.AsSpan(batchLength));
+            batchLength += length;
+            segments++;
+            if (length < segmentSize)
+            {
+                // A shorter datagram ends a GSO batch.
+                SendBatch(batchLength, segmentSize, segments, batchTarget!);
+                segments = 0;
+                batchLength = 0;
+            }
+        }
+
+        if (segments > 0)
+        {
+            SendBatch(batchLength, segmentSize, segments, batchTarget!);
+        }
+    }
+
+    private void SendBatch(int length, int segmentSize, int segments, IPEndPoint to)
+    {
+        if (!_addressCache.TryGetValue(to, out var address))
+        {
+            address = to.Serialize();
+            if (_addressCache.Count > 4096)
+            {
+                _addressCache.Clear();
+            }
+
+            _addressCache[to] = address;
+        }
+
+        if (segments > 1 && _gso)
+        {
+            try
+            {
+                _socket.SetRawSocketOption(SolUdp, UdpSegment, BitConverter.GetBytes(segmentSize));
+                _socket.SendTo(_batch.AsSpan(0, length), SocketFlags.None, address);
+                _socket.SetRawSocketOption(SolUdp, UdpSegment, BitConverter.GetBytes(0));
+                GsoBatches++;
+                return;
+            }
+            catch (SocketException)
+            {
+                // The kernel refused GSO: send the segments one by one from now on.
+                _gso = false;
+            }
+        }
+
+        for (var offset = 0; offset < length; offset += segmentSize)
+        {
+            var size = Math.Min(segmentSize, length - offset);
+            try
+            {
+                _socket.SendTo(_batch.AsSpan(offset, size), SocketFlags.None, address);
+            }
+            catch (SocketException)
+            {
+                // A full socket buffer or an unreachable peer loses the datagram; QUIC recovers it.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        Wake();
+        if (Environment.CurrentManagedThreadId != _thread.ManagedThreadId && _thread.IsAlive)
+        {
+            _thread.Join(TimeSpan.FromSeconds(2));
+        }
+
+        _socket.Dispose();
+    }
+}
