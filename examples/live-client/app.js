@@ -56,6 +56,8 @@ const app = {
   reportPosted: false,
   done: false,
   snapshot,
+  // The page's actions, for the console and for tests: the same functions the buttons call.
+  actions: null,
 };
 window.__switchyard = app;
 
@@ -585,6 +587,7 @@ function wireControls() {
 }
 
 function main() {
+  app.actions = { connect, disconnect, startCamera, startMicrophone, startScreen, sendChat, sendFile, stopTrack, stopAll, postReport };
   wireControls();
   let last = performance.now();
   setInterval(() => {

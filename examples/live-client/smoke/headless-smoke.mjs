@@ -1,11 +1,12 @@
 // Headless Chromium smoke test of the live client page. Not part of `node --test` (it needs Chromium).
 //
-//   node examples/live-client/test/headless-smoke.mjs [noserver|certhash|fake ...]   (default: all three)
+//   node examples/live-client/smoke/headless-smoke.mjs [noserver|certhash|fake ...]   (default: all three)
 //
 //   noserver  page served by `python3 -m http.server` (no /cert-hash), no WebTransport server:
 //             the page must load without script errors and POST a failure report.
 //   certhash  page served with a /cert-hash endpoint, no WebTransport server: same, and the hash was used.
-//   fake      test/harness.html: the real page over an in-page fake WebTransport, with Chromium's fake
+//   fakeextra as fake, and also sends two files and shares the screen (not in the default set).
+//   fake      smoke/harness.html: the real page over an in-page fake WebTransport, with Chromium's fake
 //             camera and microphone; the report must match what the fake server received, message
 //             for message and byte for byte, with every message well formed.
 //
@@ -86,9 +87,11 @@ async function run(mode) {
   const receiver = await reportReceiver();
   // A port with nothing behind it: the WebTransport handshake must fail (or, in `fake`, is never used).
   const deadPort = await (async () => { const s = createServer(); const p = await listen(s); s.close(); return p; })();
-  const page = mode === 'fake' ? 'test/harness.html' : 'index.html';
+  const fake = mode.startsWith('fake');
+  const page = fake ? 'smoke/harness.html' : 'index.html';
   const query = new URLSearchParams({
-    autostart: '1', duration: String(mode === 'fake' ? duration : 2), chatEvery: '500',
+    autostart: '1', duration: String(fake ? duration : 2), chatEvery: '500',
+    ...(mode === 'fakeextra' ? { extra: '1' } : {}),
     report: `http://127.0.0.1:${receiver.port}/report`, wt: `https://127.0.0.1:${deadPort}/wt`,
     ...(process.env.VIDEO ? { video: process.env.VIDEO } : {}),
   });
@@ -113,9 +116,9 @@ async function run(mode) {
     const uncaught = console.filter((l) => /Uncaught|SyntaxError|ReferenceError|TypeError/.test(l));
     assert.deepEqual(uncaught, [], 'no uncaught script errors');
     assert.deepEqual(report.errors.filter((e) => e.kind === 'script'), [], 'no script errors in the report');
-    assert.deepEqual(Object.keys(report.tracks).sort(), ['live_audio', 'live_chat', 'live_video']);
+    assert.deepEqual(Object.keys(report.tracks).filter((k) => k.startsWith('live_') && k !== 'live_screen').sort(), ['live_audio', 'live_chat', 'live_video']);
     assert.match(contentType, /^text\/plain/);
-    if (mode === 'fake') checkFake(report, certHash);
+    if (fake) checkFake(report, certHash, mode === 'fakeextra');
     else checkFailure(report, mode);
     return { mode, ok: true, state: report.state, tracks: report.tracks, formats: Object.fromEntries(Object.entries(report.details.tracks).map(([k, v]) => [k, v.format])), errors: report.errors.map((e) => `${e.kind}: ${e.message}`) };
   } finally {
@@ -133,15 +136,25 @@ function checkFailure(report, mode) {
   assert.equal(report.details.certHashSource, mode === 'certhash' ? '/cert-hash' : 'none');
 }
 
-function checkFake(report, certHash) {
+function checkFake(report, certHash, extra) {
   const server = report.fakeServer;
   assert.ok(server, 'the harness added the fake server tallies');
   assert.deepEqual(report.errors, [], 'no errors at all');
   assert.equal(report.state, 'connected', 'still connected when the report was made');
   assert.deepEqual(server.problems, [], 'every message was well formed');
   assert.deepEqual(server.options.serverCertificateHashes, [{ algorithm: 'sha-256', valueBytes: Buffer.from(certHash, 'base64').length }]);
-  assert.equal(server.streams, 3, 'one stream per track');
-  assert.equal(server.finished, 3, 'every stream ended with FIN');
+  // One stream per track; with extra: two files and the screen share too.
+  const streams = extra ? 6 : 3;
+  assert.equal(server.streams, streams, 'one stream per track');
+  assert.equal(server.finished, streams, 'every stream ended with FIN');
+  if (extra) {
+    assert.deepEqual(report.tracks["file_a-very-long"], { messages: 4, bytes: 200 * 1024 + 123 }, '64 KiB chunks, id cut to 16 bytes');
+    assert.deepEqual(report.tracks['file_empty.txt'], { messages: 1, bytes: 0 });
+    assert.ok(report.tracks.live_screen.messages > 0, 'screen frames sent');
+  }
+  for (const [id, sent] of Object.entries(report.tracks)) {
+    assert.deepEqual({ messages: server.tracks[id]?.messages, bytes: server.tracks[id]?.bytes }, sent, `${id}: what the page counted is what arrived`);
+  }
   for (const [id, type] of [['live_video', 'video'], ['live_audio', 'audio'], ['live_chat', 'chat']]) {
     const sent = report.tracks[id];
     const got = server.tracks[id];
