@@ -84,13 +84,16 @@ public sealed class KubectlTests : IAsyncLifetime
     {
         var crd = Write("crd.json", TestServer.WidgetCrd().ToJsonString());
         Assert.Equal("customresourcedefinition.apiextensions.k8s.io/widgets.test.switchyard.dev created\n", await OkAsync("apply", "--validate=false", "-f", crd));
+        // kubectl wait watches the one object through a metadata.name field selector.
+        Assert.Equal("customresourcedefinition.apiextensions.k8s.io/widgets.test.switchyard.dev condition met\n",
+            await OkAsync("wait", "--for=condition=Established", "crd/widgets.test.switchyard.dev", "--timeout=15s"));
 
         var widget = Write("w.yaml", WidgetYaml);
         Assert.Equal("widget.test.switchyard.dev/w1 created\n", await OkAsync("apply", "--validate=false", "-f", widget));
 
         // Server-side Table: Name, the CRD's additionalPrinterColumns (a filter JSONPath among them), Age.
-        await _t.Client.Resource(TestServer.Widgets).PatchStatusAsync("default", "w1", PatchType.Merge,
-            """{"status":{"conditions":[{"type":"Other","status":"False"},{"type":"Ready","status":"True"}]}}""");
+        Assert.Equal("widget.test.switchyard.dev/w1 patched\n", await OkAsync("patch", "widget", "w1", "--subresource=status", "--type=merge",
+            "-p", """{"status":{"conditions":[{"type":"Other","status":"False"},{"type":"Ready","status":"True"}]}}"""));
         var table = await OkAsync("get", "widgets", "-A");
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
@@ -99,6 +102,8 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Matches(@"^w1\s+3\s+red\s+True\s+\d+s\s+app=demo$", (await OkAsync("get", "wd", "w1", "--show-labels")).Split('\n')[1]);
 
         Assert.Equal("3 red 1 demo", await OkAsync("get", "wd", "w1", "-o", "jsonpath={.spec.size} {.spec.color} {.metadata.generation} {.metadata.labels.app}"));
+        Assert.Equal("widget.test.switchyard.dev/w1 patched\n", await OkAsync("patch", "wd", "w1", "--type=json", "-p", """[{"op":"add","path":"/spec/tags/-","value":"z"}]"""));
+        Assert.Equal("a b z", await OkAsync("get", "wd", "w1", "-o", "jsonpath={.spec.tags[*]}"));
 
         // Re-apply with a change: kubectl GETs, then sends a merge patch carrying last-applied-configuration.
         File.WriteAllText(widget, WidgetYaml.Replace("size: 3", "size: 5", StringComparison.Ordinal).Replace("tags: [a, b]", "tags: [c]", StringComparison.Ordinal));
@@ -106,7 +111,7 @@ public sealed class KubectlTests : IAsyncLifetime
         var live = await _t.Client.Resource(TestServer.Widgets).GetAsync("default", "w1");
         Assert.Equal("5", live.Str("spec.size"));
         Assert.Equal("""["c"]""", live["spec"]!["tags"]!.ToJsonString());
-        Assert.Equal(2, live.Generation());
+        Assert.Equal(3, live.Generation()); // create, json patch, apply
         Assert.Contains("\"size\":5", live["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]!.ToString(), StringComparison.Ordinal);
 
         Assert.Equal("widget.test.switchyard.dev/w1 unchanged\n", await OkAsync("apply", "--validate=false", "-f", widget));
