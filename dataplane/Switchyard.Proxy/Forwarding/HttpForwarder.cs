@@ -1,0 +1,420 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Switchyard.Ir;
+using Switchyard.Proxy.Filters;
+
+namespace Switchyard.Proxy.Forwarding;
+
+/// <summary>Everything the forwarder needs for one request, decided by matching and filters.</summary>
+internal sealed class ForwardPlan
+{
+    /// <summary>The endpoint to send to.</summary>
+    public required EndpointIr Endpoint { get; init; }
+
+    /// <summary>The encoded path and query to request (after any URLRewrite).</summary>
+    public required string PathAndQuery { get; init; }
+
+    /// <summary>The Host header to send: the client's, or the URLRewrite hostname.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>The Gateway listener port, for <c>X-Forwarded-Port</c>.</summary>
+    public required int ListenerPort { get; init; }
+
+    /// <summary>Route-level RequestHeaderModifier.</summary>
+    public HeaderModifierIr? RequestHeaders { get; init; }
+
+    /// <summary>Backend-level RequestHeaderModifier.</summary>
+    public HeaderModifierIr? BackendRequestHeaders { get; init; }
+
+    /// <summary>Route-level ResponseHeaderModifier.</summary>
+    public HeaderModifierIr? ResponseHeaders { get; init; }
+
+    /// <summary>Backend-level ResponseHeaderModifier.</summary>
+    public HeaderModifierIr? BackendResponseHeaders { get; init; }
+
+    /// <summary>The deadline for the whole exchange, or null for none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Mirror endpoints sampled for this request, or null.</summary>
+    public List<EndpointIr>? Mirrors { get; init; }
+
+    /// <summary>True when the gateway sets its own <c>Alt-Svc</c>, so the backend's is not passed on.</summary>
+    public bool OwnAltSvc { get; init; }
+}
+
+/// <summary>
+/// A reverse-proxy forwarder on <see cref="HttpMessageInvoker"/> (one pooled <see cref="SocketsHttpHandler"/>), shaped
+/// like YARP's <c>IHttpForwarder</c>: it streams bodies in both directions, applies the hop-by-hop rules, adds
+/// forwarding headers, enforces the route's timeouts and returns a <see cref="ProxyError"/> instead of throwing.
+/// </summary>
+internal sealed partial class HttpForwarder
+{
+    private readonly HttpMessageInvoker _invoker;
+    private readonly RequestMirrors _mirrors;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a forwarder over <paramref name="invoker"/>.</summary>
+    public HttpForwarder(HttpMessageInvoker invoker, RequestMirrors mirrors, ILogger logger)
+    {
+        _invoker = invoker;
+        _mirrors = mirrors;
+        _logger = logger;
+    }
+
+    /// <summary>The handler for backends: pooled, no proxy, no cookies, no redirects, no decompression.</summary>
+    public static SocketsHttpHandler CreateHandler() => new()
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = null,
+    };
+
+    /// <summary>Forwards <paramref name="context"/>'s request per <paramref name="plan"/> and copies the response back.</summary>
+    /// <remarks>
+    /// 1. Build the backend request: method, target, client headers without hop-by-hop ones, Host, forwarding headers,
+    ///    then the route's and the backend's RequestHeaderModifier.
+    /// 2. Attach the body: streamed, or buffered when mirrors need a copy of a small body.
+    /// 3. Hand copies to the mirrors (fire-and-forget).
+    /// 4. Send under the route's deadline and wait for response headers.
+    /// 5. Copy status and headers (without hop-by-hop ones), apply the ResponseHeaderModifiers, start the response.
+    /// 6. Stream the body, then trailers. A failure from here on aborts the response rather than truncating it.
+    /// </remarks>
+    /// <param name="context">The client exchange.</param>
+    /// <param name="plan">What to send where.</param>
+    /// <returns><see cref="ProxyError.None"/>, or why the exchange failed; the caller applies it with <see cref="ProxyErrors.Apply"/>.</returns>
+    public async Task<ProxyError> ForwardAsync(HttpContext context, ForwardPlan plan)
+    {
+        var clientAborted = context.RequestAborted;
+
+        // :: Step 1
+        using var outgoing = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+
+        var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+            ?? (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count != 0);
+
+        // :: Step 2 (the content must exist before headers are copied so Content-* headers have a home)
+        byte[]? buffered = null;
+        StreamingRequestContent? streaming = null;
+        var mirrors = plan.Mirrors;
+        if (hasBody)
+        {
+            if (mirrors is not null && context.Request.ContentLength is long length and <= RequestMirrors.MaxBufferedBody)
+            {
+                buffered = await ReadSmallBodyAsync(context.Request.Body, (int)length, clientAborted).ConfigureAwait(false);
+                if (buffered is null)
+                {
+                    return clientAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.RequestBodyClient;
+                }
+
+                outgoing.Content = new ByteArrayContent(buffered);
+            }
+            else
+            {
+                if (mirrors is not null)
+                {
+                    Log.MirrorSkippedLargeBody(_logger, context.Request.Path.Value ?? "/");
+                    mirrors = null;
+                }
+
+                streaming = new StreamingRequestContent(context.Request.Body, clientAborted);
+                outgoing.Content = streaming;
+            }
+        }
+
+        CopyRequestHeaders(context.Request.Headers, outgoing);
+        outgoing.Headers.Host = plan.Host;
+        ForwardedHeaders.Apply(context, outgoing, plan.ListenerPort);
+        HeaderModifiers.Apply(plan.RequestHeaders, outgoing);
+        HeaderModifiers.Apply(plan.BackendRequestHeaders, outgoing);
+
+        // :: Step 3
+        if (mirrors is not null)
+        {
+            _mirrors.Send(outgoing, buffered, plan.PathAndQuery, mirrors);
+        }
+
+        // :: Step 4
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        if (plan.Timeout is { } timeout && timeout > TimeSpan.Zero)
+        {
+            deadline.CancelAfter(timeout);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _invoker.SendAsync(outgoing, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            var error = ClassifySendFailure(ex, clientAborted, deadline.IsCancellationRequested, streaming);
+            LogFailure(error, plan.Endpoint, ex);
+            return error;
+        }
+
+        using (response)
+        {
+            // :: Step 5
+            var client = context.Response;
+            client.StatusCode = (int)response.StatusCode;
+            CopyResponseHeaders(response.Headers, client.Headers, plan.OwnAltSvc);
+            CopyResponseHeaders(response.Content.Headers, client.Headers, plan.OwnAltSvc);
+            HeaderModifiers.Apply(plan.ResponseHeaders, client.Headers);
+            HeaderModifiers.Apply(plan.BackendResponseHeaders, client.Headers);
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+            // :: Step 6
+            try
+            {
+                await client.StartAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+            {
+                var error = clientAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.ResponseAbortedAfterStart;
+                LogFailure(error, plan.Endpoint, ex);
+                return error;
+            }
+
+            var copy = await CopyResponseBodyAsync(response, client.Body, deadline.Token).ConfigureAwait(false);
+            if (copy != BodyCopyResult.Completed)
+            {
+                Log.ResponseAborted(_logger, plan.Endpoint.ToString(), clientAborted.IsCancellationRequested ? BodyCopyResult.ClientFailed.ToString() : deadline.IsCancellationRequested ? "Timeout" : copy.ToString());
+                return ProxyError.ResponseAbortedAfterStart;
+            }
+
+            CopyTrailers(response, context);
+        }
+
+        return ProxyError.None;
+    }
+
+    /// <summary>Client request headers to the backend request, without hop-by-hop ones, pseudo-headers or Host.</summary>
+    internal static void CopyRequestHeaders(IHeaderDictionary headers, HttpRequestMessage outgoing)
+    {
+        var connection = headers.Connection;
+        foreach (var (name, values) in headers)
+        {
+            if (name.Length == 0 || name[0] == ':' || HopByHop.IsHopByHop(name) || string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase)
+                || (connection.Count != 0 && HopByHop.IsListedIn(connection, name)))
+            {
+                continue;
+            }
+
+            if (HeaderModifiers.IsContentHeader(name))
+            {
+                if (outgoing.Content is { } content)
+                {
+                    content.Headers.Remove(name);
+                    Add(content.Headers, name, values);
+                }
+
+                continue;
+            }
+
+            Add(outgoing.Headers, name, values);
+        }
+
+        static void Add(System.Net.Http.Headers.HttpHeaders target, string name, StringValues values)
+        {
+            if (values.Count == 1)
+            {
+                target.TryAddWithoutValidation(name, values[0]);
+            }
+            else
+            {
+                target.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+    }
+
+    /// <summary>Backend response headers to the client, without hop-by-hop ones.</summary>
+    internal static void CopyResponseHeaders(System.Net.Http.Headers.HttpHeaders source, IHeaderDictionary target, bool ownAltSvc)
+    {
+        source.TryGetValues("Connection", out var connection);
+        foreach (var header in source.NonValidated)
+        {
+            var name = header.Key;
+            if (HopByHop.IsHopByHop(name) || HopByHop.IsListedIn(connection, name)
+                || (ownAltSvc && string.Equals(name, "Alt-Svc", StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            var values = header.Value;
+            target[name] = values.Count == 1 ? new StringValues(values.ToString()) : new StringValues([.. values]);
+        }
+    }
+
+    private static void CopyTrailers(HttpResponseMessage response, HttpContext context)
+    {
+        if (!response.TrailingHeaders.NonValidated.GetEnumerator().MoveNext() || !context.Response.SupportsTrailers())
+        {
+            return;
+        }
+
+        foreach (var header in response.TrailingHeaders.NonValidated)
+        {
+            if (!HopByHop.IsHopByHop(header.Key))
+            {
+                context.Response.AppendTrailer(header.Key, new StringValues([.. header.Value]));
+            }
+        }
+    }
+
+    private static async Task<byte[]?> ReadSmallBodyAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[length];
+        var filled = 0;
+        try
+        {
+            while (filled < length)
+            {
+                var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return null;
+                }
+
+                filled += read;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            return null;
+        }
+
+        return buffer;
+    }
+
+    private static async Task<BodyCopyResult> CopyResponseBodyAsync(HttpResponseMessage response, Stream destination, CancellationToken cancellationToken)
+    {
+        Stream source;
+        try
+        {
+            source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            return BodyCopyResult.BackendFailed;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(StreamingRequestContent.BufferSize);
+        try
+        {
+            await using (source.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    int read;
+                    try
+                    {
+                        read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+                    {
+                        return BodyCopyResult.BackendFailed;
+                    }
+
+                    if (read == 0)
+                    {
+                        return BodyCopyResult.Completed;
+                    }
+
+                    try
+                    {
+                        // Kestrel's response stream flushes each write, so the client sees data as the backend sends it.
+                        await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+                    {
+                        return BodyCopyResult.ClientFailed;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ProxyError ClassifySendFailure(Exception ex, CancellationToken clientAborted, bool deadlinePassed, StreamingRequestContent? content)
+    {
+        if (clientAborted.IsCancellationRequested)
+        {
+            return ProxyError.ClientAborted;
+        }
+
+        if (content is { ClientFailed: true })
+        {
+            return ProxyError.RequestBodyClient;
+        }
+
+        if (deadlinePassed)
+        {
+            return ProxyError.RequestTimedOut;
+        }
+
+        if (content is { BackendFailed: true })
+        {
+            return ProxyError.RequestBodyBackend;
+        }
+
+        if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError }
+            || ex.InnerException is SocketException)
+        {
+            return ProxyError.ConnectFailed;
+        }
+
+        // The handler's own ConnectTimeout surfaces as a cancellation that is neither the client's nor ours.
+        return ex is OperationCanceledException ? ProxyError.ConnectFailed : ProxyError.BackendError;
+    }
+
+    private void LogFailure(ProxyError error, EndpointIr endpoint, Exception ex)
+    {
+        if (error is ProxyError.ClientAborted or ProxyError.RequestBodyClient)
+        {
+            Log.ClientAborted(_logger, endpoint.ToString(), error, ex);
+        }
+        else
+        {
+            Log.ForwardFailed(_logger, endpoint.ToString(), error, ex);
+        }
+    }
+
+    private enum BodyCopyResult
+    {
+        Completed,
+        BackendFailed,
+        ClientFailed,
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Forwarding to {Endpoint} failed: {Error}")]
+        public static partial void ForwardFailed(ILogger logger, string endpoint, ProxyError error, Exception exception);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Client went away while forwarding to {Endpoint}: {Error}")]
+        public static partial void ClientAborted(ILogger logger, string endpoint, ProxyError error, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Response from {Endpoint} aborted after it started: {Cause}")]
+        public static partial void ResponseAborted(ILogger logger, string endpoint, string cause);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Request to {Path} not mirrored: its body is larger than the mirror buffer or of unknown length")]
+        public static partial void MirrorSkippedLargeBody(ILogger logger, string path);
+    }
+}
