@@ -173,7 +173,7 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
             limit = int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var li) ? li : throw ApiError.BadRequest($"invalid limit \"{l}\"");
         }
 
-        var page = store.List(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]),
+        var page = store.List(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], def.GroupResource),
             limit, query["continue"].FirstOrDefault());
         if (Tables.Wanted(context.Request))
         {
@@ -218,7 +218,7 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
     private async Task DeleteCollectionAsync(HttpContext context, ResourceDefinition def, string version, string? ns, bool dryRun)
     {
         var query = context.Request.Query;
-        var page = store.List(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]), null, null);
+        var page = store.List(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], def.GroupResource), null, null);
         var items = new JsonArray();
         foreach (var raw in page.Items)
         {
@@ -269,7 +269,7 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
             };
         }
 
-        var watcher = store.StartWatch(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"]),
+        var watcher = store.StartWatch(def, version, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], def.GroupResource),
             query["resourceVersion"].FirstOrDefault(), bookmarks, render);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (query["timeoutSeconds"].FirstOrDefault() is { Length: > 0 } t && int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))

@@ -131,13 +131,28 @@ internal sealed class LabelSelector
     }
 }
 
-/// <summary>Field selectors: <c>metadata.name</c> and <c>metadata.namespace</c> with <c>=</c>, <c>==</c> or <c>!=</c>,
-/// which is what the server supports for custom resources.</summary>
+/// <summary>
+/// Field selectors (<c>=</c>, <c>==</c>, <c>!=</c>): <c>metadata.name</c> and <c>metadata.namespace</c> for every
+/// kind, plus the few extra fields the real server indexes for the kinds served here (events' involvedObject,
+/// secrets' type, …). Other fields are rejected with 400, as the real server does.
+/// </summary>
 internal sealed class FieldSelector
 {
-    private readonly List<(string Field, string Value, bool Equal)> _terms = [];
+    private static readonly Dictionary<string, string[]> ExtraFields = new(StringComparer.Ordinal)
+    {
+        ["events"] =
+        [
+            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+            "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+        ],
+        ["secrets"] = ["type"],
+        ["namespaces"] = ["status.phase"],
+        ["pods"] = ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"],
+    };
 
-    public static FieldSelector Parse(string? text)
+    private readonly List<(string[] Path, string Value, bool Equal)> _terms = [];
+
+    public static FieldSelector Parse(string? text, string groupResource = "")
     {
         var selector = new FieldSelector();
         if (string.IsNullOrWhiteSpace(text))
@@ -166,12 +181,14 @@ internal sealed class FieldSelector
             }
 
             field = field.Trim();
-            if (field is not ("metadata.name" or "metadata.namespace"))
+            var allowed = field is "metadata.name" or "metadata.namespace" ||
+                (ExtraFields.TryGetValue(groupResource, out var extra) && extra.Contains(field));
+            if (!allowed)
             {
-                throw ApiError.BadRequest($"\"{field}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"");
+                throw ApiError.BadRequest($"field label not supported: {field}");
             }
 
-            selector._terms.Add((field, value.Trim(), equal));
+            selector._terms.Add((field.Split('.'), value.Trim(), equal));
         }
 
         return selector;
@@ -179,10 +196,15 @@ internal sealed class FieldSelector
 
     public bool Matches(JsonObject obj)
     {
-        var meta = obj["metadata"] as JsonObject;
-        foreach (var (field, value, equal) in _terms)
+        foreach (var (path, value, equal) in _terms)
         {
-            var actual = (string?)meta?[field == "metadata.name" ? "name" : "namespace"] ?? "";
+            JsonNode? node = obj;
+            foreach (var segment in path)
+            {
+                node = node is JsonObject o ? o[segment] : null;
+            }
+
+            var actual = node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "";
             if ((actual == value) != equal)
             {
                 return false;

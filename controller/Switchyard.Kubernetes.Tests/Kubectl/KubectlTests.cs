@@ -164,6 +164,11 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Equal("http", json["spec"]!["ports"]![0]!["name"]!.ToString());
         Assert.Equal(ip, json["spec"]!["clusterIP"]!.ToString());
 
+        // describe also lists the object's events through an involvedObject field selector.
+        var describe = await OkAsync("describe", "svc", "web");
+        Assert.Matches($@"(?m)^IP:\s+{System.Text.RegularExpressions.Regex.Escape(ip)}$", describe);
+        Assert.Matches(@"(?m)^Events:\s+<none>$", describe);
+
         var names = await OkAsync("get", "svc", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}");
         Assert.Equal("web\n", names);
         Assert.Equal("service \"web\" deleted\n", await OkAsync("delete", "svc", "web"));
