@@ -163,12 +163,19 @@ internal sealed partial class QuicConnection
         }
 
         buffer.Write(frame.Offset, frame.Data, long.MaxValue);
-        var ready = buffer.Peek();
-        if (!ready.IsEmpty)
+        var ready = (int)buffer.ReadableBytes;
+        if (ready > 0)
         {
-            var length = ready.Length;
-            _tls.ProcessCryptoData(LevelOf(space), ready);
-            buffer.Consume(length);
+            var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(ready);
+            try
+            {
+                buffer.Read(scratch.AsSpan(0, ready));
+                _tls.ProcessCryptoData(LevelOf(space), scratch.AsSpan(0, ready));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+            }
         }
     }
 

@@ -9,9 +9,9 @@ namespace Switchyard.Quic.Streams;
 internal sealed class ReceiveBuffer
 {
     private readonly RangeSet _received = new();
-    private byte[] _data = new byte[1024];
+    private readonly ByteRing _data = new(1024);
 
-    // Offset of _data[0]: everything before it has been read.
+    // Everything before this offset has been read.
     private long _baseOffset;
 
     /// <summary>Everything before this offset has been read by the application.</summary>
@@ -23,10 +23,10 @@ internal sealed class ReceiveBuffer
     /// <summary>Bytes ready to read now.</summary>
     public long ReadableBytes => _received.ContiguousEnd(_baseOffset) - _baseOffset;
 
-    /// <summary>Stores [offset, offset + data.Length), ignoring bytes already received.</summary>
+    /// <summary>Stores [offset, offset + data.Length), ignoring bytes already read.</summary>
     /// <param name="offset">The offset of the data.</param>
     /// <param name="data">The data.</param>
-    /// <param name="maxEnd">The limit the window allows; beyond it is the caller's error to raise.</param>
+    /// <param name="maxEnd">The limit the window allows; beyond it is a FLOW_CONTROL_ERROR.</param>
     public void Write(long offset, ReadOnlySpan<byte> data, long maxEnd)
     {
         var end = offset + data.Length;
@@ -35,9 +35,9 @@ internal sealed class ReceiveBuffer
             throw new QuicTransportErrorException(TransportErrorCode.FlowControlError, "data beyond the advertised window (RFC 9000 §4.1)");
         }
 
-        HighestOffset = Math.Max(HighestOffset, end);
         if (end <= _baseOffset)
         {
+            HighestOffset = Math.Max(HighestOffset, end);
             return;
         }
 
@@ -47,22 +47,11 @@ internal sealed class ReceiveBuffer
             offset = _baseOffset;
         }
 
-        var needed = (int)(end - _baseOffset);
-        if (needed > _data.Length)
-        {
-            var size = _data.Length;
-            while (size < needed)
-            {
-                size *= 2;
-            }
+        _data.Ensure(_baseOffset, HighestOffset, end);
+        HighestOffset = Math.Max(HighestOffset, end);
 
-            var bigger = new byte[size];
-            _data.AsSpan().CopyTo(bigger);
-            _data = bigger;
-        }
-
-        // Overlapping data must be identical (RFC 9000 §2.2 allows treating a mismatch as an error); we keep the first copy.
-        data.CopyTo(_data.AsSpan((int)(offset - _baseOffset)));
+        // Overlapping data must be identical (RFC 9000 §2.2); a retransmission rewrites the same bytes.
+        _data.Write(offset, data);
         _received.Add(offset, end);
     }
 
@@ -75,15 +64,12 @@ internal sealed class ReceiveBuffer
             return 0;
         }
 
-        _data.AsSpan(0, count).CopyTo(destination);
+        _data.Read(_baseOffset, destination[..count]);
         Consume(count);
         return count;
     }
 
-    /// <summary>Gives the contiguous readable bytes without consuming them.</summary>
-    public ReadOnlySpan<byte> Peek() => _data.AsSpan(0, (int)ReadableBytes);
-
-    /// <summary>Consumes <paramref name="count"/> bytes previously peeked (or drops them, for an aborted reader).</summary>
+    /// <summary>Drops <paramref name="count"/> readable bytes (an aborted reader).</summary>
     public void Consume(int count)
     {
         count = (int)Math.Min(count, ReadableBytes);
@@ -92,9 +78,6 @@ internal sealed class ReceiveBuffer
             return;
         }
 
-        var used = (int)(_received.ContiguousEnd(_baseOffset) - _baseOffset);
-        var highest = (int)Math.Min(_data.Length, HighestOffset - _baseOffset);
-        _data.AsSpan(count, Math.Max(used, highest) - count).CopyTo(_data);
         _baseOffset += count;
         _received.Remove(0, _baseOffset);
     }

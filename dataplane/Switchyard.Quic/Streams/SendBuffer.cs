@@ -8,13 +8,13 @@ internal sealed class SendBuffer
 {
     private readonly RangeSet _acked = new();
     private readonly RangeSet _lost = new();
-    private byte[] _data;
+    private readonly ByteRing _data;
     private long _baseOffset;
 
     public SendBuffer(int capacity)
     {
         Capacity = capacity;
-        _data = new byte[Math.Min(capacity, 4096)];
+        _data = new ByteRing(Math.Min(capacity, 4096));
     }
 
     /// <summary>Most bytes held unacknowledged; a writer waits when it is reached.</summary>
@@ -44,7 +44,7 @@ internal sealed class SendBuffer
     public bool HasDataToSend => HasLostData || HasNewData || FinLost;
 
     /// <summary>True when everything including the FIN is acknowledged.</summary>
-    public bool AllAcked => FinalSize is { } size && FinAcked && _acked.Contains(0, size);
+    public bool AllAcked => FinalSize is { } size && FinAcked && _baseOffset >= size;
 
     /// <summary>Appends as much of <paramref name="data"/> as fits; returns the bytes taken.</summary>
     public int Append(ReadOnlySpan<byte> data)
@@ -60,21 +60,8 @@ internal sealed class SendBuffer
             return 0;
         }
 
-        var used = (int)(WrittenEnd - _baseOffset);
-        if (used + count > _data.Length)
-        {
-            var size = _data.Length;
-            while (size < used + count)
-            {
-                size *= 2;
-            }
-
-            var bigger = new byte[Math.Min(size, Math.Max(Capacity, used + count))];
-            _data.AsSpan(0, used).CopyTo(bigger);
-            _data = bigger;
-        }
-
-        data[..count].CopyTo(_data.AsSpan(used));
+        _data.Ensure(_baseOffset, WrittenEnd, WrittenEnd + count);
+        _data.Write(WrittenEnd, data[..count]);
         WrittenEnd += count;
         return count;
     }
@@ -112,8 +99,7 @@ internal sealed class SendBuffer
         return length > 0 || fin;
     }
 
-    public void CopyTo(long offset, Span<byte> destination) =>
-        _data.AsSpan((int)(offset - _baseOffset), destination.Length).CopyTo(destination);
+    public void CopyTo(long offset, Span<byte> destination) => _data.Read(offset, destination);
 
     /// <summary>Records that [offset, offset+length) (and the FIN) went out in a packet.</summary>
     public void OnSent(long offset, int length, bool fin)
@@ -145,10 +131,8 @@ internal sealed class SendBuffer
         var floor = _acked.ContiguousEnd(_baseOffset);
         if (floor > _baseOffset)
         {
-            var shift = (int)(floor - _baseOffset);
-            var used = (int)(WrittenEnd - _baseOffset);
-            _data.AsSpan(shift, used - shift).CopyTo(_data);
             _baseOffset = floor;
+            _acked.Remove(0, floor);
         }
     }
 
