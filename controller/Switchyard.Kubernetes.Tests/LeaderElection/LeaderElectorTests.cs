@@ -88,8 +88,8 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         var sw = Stopwatch.StartNew();
         await b.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         // b sees the last renewal within one jittered retry period (up to 2.2 × retryPeriod) after the crash, and
-        // notices expiry within another one after leaseDuration: the client-go bound, plus scheduling slack.
-        Assert.True(sw.Elapsed <= LeaseDuration + (RetryPeriod * 4.4) + TimeSpan.FromMilliseconds(300), $"took {sw.Elapsed}");
+        // notices expiry within another one after leaseDuration: the client-go bound, plus slack for a busy CI box.
+        Assert.True(sw.Elapsed <= LeaseDuration + (RetryPeriod * 4.4) + TimeSpan.FromMilliseconds(700), $"took {sw.Elapsed}");
         Assert.True(sw.Elapsed >= LeaseDuration - (RetryPeriod * 2.2), $"took over too early: {sw.Elapsed}");
         var lease = await _t.Client.Resource(ResourceType.Leases).GetAsync("default", "switchyard-controller");
         Assert.Equal("b", lease.Str("spec.holderIdentity"));

@@ -236,7 +236,8 @@ public sealed class KubernetesClientConfiguration
         {
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            // Watches are long-lived; HTTP/2 would multiplex them, but plain HTTP/1.1 keeps the double simple.
+            // Requests use HTTP/1.1 (HttpClient's default), so each watch holds its own connection. A caller that opts
+            // into HTTP/2 gets extra connections rather than watches stalled behind the server's stream limit.
             EnableMultipleHttp2Connections = true,
         };
         var ssl = new SslClientAuthenticationOptions();
