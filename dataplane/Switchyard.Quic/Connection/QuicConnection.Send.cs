@@ -12,6 +12,9 @@ internal sealed partial class QuicConnection
     // Room kept for the largest control frame we write.
     private const int ControlFrameRoom = 1 + 8 + 8 + 8;
 
+    // When the pacer held back data that is waiting, the time it may go (RFC 9002 §7.7).
+    private long _pacingDeadline = long.MaxValue;
+
     private struct PendingPacket
     {
         public int Space;
@@ -62,6 +65,17 @@ internal sealed partial class QuicConnection
 
         var congestion = _recovery.CongestionController;
         var congestionBlocked = congestion.BytesInFlight + limit > congestion.CongestionWindow;
+        var pacingAt = _pacer.NextSendTime(now, limit);
+        _pacingDeadline = long.MaxValue;
+        if (!congestionBlocked && pacingAt > now)
+        {
+            // Paced: ACKs, probes and CONNECTION_CLOSE still go; new data waits for the pacer.
+            congestionBlocked = true;
+            if (_sendQueue.Count > 0 || _datagramsOut.Count > 0)
+            {
+                _pacingDeadline = pacingAt;
+            }
+        }
         var position = 0;
         var count = 0;
         var pad = false;
@@ -132,6 +146,7 @@ internal sealed partial class QuicConnection
 
         length = position;
         BytesSent += position;
+        _pacer.OnPacketSent(now, position);
         if (_isServer && !_addressValidated)
         {
             UnvalidatedBytesSent += position;

@@ -27,6 +27,7 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
     private readonly bool _isServer;
     private readonly IQuicTlsHandshake _tls;
     private readonly LossRecovery _recovery;
+    private readonly Pacer _pacer;
     private readonly ReceivedPacketTracker[] _trackers = new ReceivedPacketTracker[3];
     private readonly PacketProtection?[] _readKeys = new PacketProtection?[3];
     private readonly PacketProtection?[] _writeKeys = new PacketProtection?[3];
@@ -130,6 +131,7 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
         _originalDcid = originalDcid;
         _localIds.Add((_nextLocalSequence++, localCid));
         _recovery = new LossRecovery(new NewRenoCongestionController(settings.MaxDatagramSize));
+        _pacer = new Pacer(_recovery.CongestionController, _recovery.Rtt);
         for (var i = 0; i < 3; i++)
         {
             _trackers[i] = new ReceivedPacketTracker((PacketNumberSpace)i, i == AppSpace ? ReceivedPacketTracker.DefaultMaxAckDelayMicros : 0);
@@ -237,6 +239,7 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
             }
 
             deadline = Math.Min(deadline, Math.Min(_pathValidationDeadline, _previousKeysDiscardAt));
+            deadline = Math.Min(deadline, _pacingDeadline);
             return deadline == long.MaxValue ? null : deadline;
         }
     }
