@@ -135,6 +135,9 @@ public sealed class Http3ClientStream : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops reading the response with <paramref name="errorCode"/> (STOP_SENDING); the request half stays open.</summary>
+    public void StopReading(long errorCode) => _stream.Abort(QuicAbortDirection.Read, errorCode);
+
     /// <summary>Resets the stream both ways, for example with H3_REQUEST_CANCELLED.</summary>
     public void Abort(long errorCode) => _stream.Abort(QuicAbortDirection.Both, errorCode);
 

@@ -9,8 +9,9 @@ namespace Switchyard.Http3.Server;
 public sealed class Http3Request
 {
     private readonly Http3MessageBody _body;
+    private readonly Transport.IQuicStream _stream;
 
-    internal Http3Request(Http3Connection connection, long streamId, string method, string? scheme, string? authority, string? path, string? protocol, IReadOnlyList<HeaderField> headers, Http3MessageBody body)
+    internal Http3Request(Http3Connection connection, Transport.IQuicStream stream, long streamId, string method, string? scheme, string? authority, string? path, string? protocol, IReadOnlyList<HeaderField> headers, Http3MessageBody body)
     {
         Connection = connection;
         StreamId = streamId;
@@ -21,6 +22,7 @@ public sealed class Http3Request
         Protocol = protocol;
         Headers = headers;
         _body = body;
+        _stream = stream;
     }
 
     /// <summary>The connection the request arrived on; extensions use it to find their per-connection state.</summary>
@@ -74,6 +76,9 @@ public sealed class Http3Request
     /// <exception cref="Http3StreamException">The body is malformed (for example, longer than content-length).</exception>
     /// <exception cref="Transport.QuicException">The client reset the stream.</exception>
     public ValueTask<int> ReadBodyAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _body.ReadAsync(buffer, cancellationToken);
+
+    /// <summary>Stops reading the request with <paramref name="errorCode"/> (STOP_SENDING, RFC 9000 §19.5); the response half stays open.</summary>
+    public void StopReading(long errorCode) => _stream.Abort(Transport.QuicAbortDirection.Read, errorCode);
 
     /// <summary>Reads the rest of the body into memory, refusing more than <paramref name="maxBytes"/>.</summary>
     public async Task<byte[]> ReadBodyToEndAsync(int maxBytes, CancellationToken cancellationToken = default)

@@ -328,6 +328,6 @@ public sealed class Http3ServerConnection : Http3Connection
 
         long? contentLength = Http3MessageBody.ParseContentLength(headers);
         var body = new Http3MessageBody(this, reader, contentLength);
-        return new Http3Request(this, streamId, method, scheme, authority, path, protocol, headers, body);
+        return new Http3Request(this, reader.Stream, streamId, method, scheme, authority, path, protocol, headers, body);
     }
 }
