@@ -116,3 +116,16 @@ public class RobustnessTests
         }
     }
 }
+
+public class HandshakeTimeoutTests
+{
+    [Fact]
+    public void ServerNeverAnswers_ClientTimesOutWithConnectionTimeout()
+    {
+        var pair = new SimPair(23, configure: b => b.IdleTimeoutMicros = 3_000_000);
+        pair.Network.SetLink(SimPair.ClientAddress, SimPair.ServerAddress, new Recovery.Simulation.SimulatedLink { LossRate = 1.0 });
+        Assert.True(pair.RunUntil(() => pair.Client.State == ConnectionState.Terminated, TimeSpan.FromSeconds(20)));
+        Assert.Equal(QuicError.ConnectionTimeout, pair.Client.CloseError!.QuicError);
+        Assert.True(pair.Client.PacketsSent > 2, "the client should have probed (RFC 9002 §6.2.4)");
+    }
+}

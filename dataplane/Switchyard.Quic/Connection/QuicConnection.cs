@@ -803,7 +803,9 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
         if (now >= _idleDeadline)
         {
             // Idle timeout: the connection is silently closed (RFC 9000 §10.1).
-            CloseError = new QuicException(QuicError.ConnectionIdle, null, null, "The connection idled out (RFC 9000 §10.1).");
+            CloseError = State == ConnectionState.Handshaking
+                ? new QuicException(QuicError.ConnectionTimeout, null, null, "The handshake did not complete before the idle timeout (RFC 9000 §10.1).")
+                : new QuicException(QuicError.ConnectionIdle, null, null, "The connection idled out (RFC 9000 §10.1).");
             if (State is not (ConnectionState.Closing or ConnectionState.Draining))
             {
                 Events.OnClosed(CloseError);

@@ -43,6 +43,8 @@ internal sealed class DatagramLoop : IDisposable
     private readonly Dictionary<SocketAddress, IPEndPoint> _endpointCache = new();
     private readonly Dictionary<IPEndPoint, SocketAddress> _addressCache = new();
     private readonly EndPoint _wakeTarget;
+    private readonly byte[] _segmentOption = new byte[4];
+    private readonly byte[] _noSegmentOption = new byte[4];
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stop;
     private bool _gso = true;
@@ -278,9 +280,10 @@ internal sealed class DatagramLoop : IDisposable
         {
             try
             {
-                _socket.SetRawSocketOption(SolUdp, UdpSegment, BitConverter.GetBytes(segmentSize));
+                BitConverter.TryWriteBytes(_segmentOption, segmentSize);
+                _socket.SetRawSocketOption(SolUdp, UdpSegment, _segmentOption);
                 _socket.SendTo(_batch.AsSpan(0, length), SocketFlags.None, address);
-                _socket.SetRawSocketOption(SolUdp, UdpSegment, BitConverter.GetBytes(0));
+                _socket.SetRawSocketOption(SolUdp, UdpSegment, _noSegmentOption);
                 GsoBatches++;
                 return;
             }
