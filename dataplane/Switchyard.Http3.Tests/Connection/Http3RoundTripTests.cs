@@ -365,3 +365,48 @@ public class Http3RoundTripTests
         }
     }
 }
+
+public class Http3ServerListenerTests
+{
+    [Fact]
+    public async Task ServerOnListener_ServesConnectionsAndShutsDownGracefully()
+    {
+        var transport = new InMemoryQuicTransport();
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        using var cert = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=test", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        await using IQuicListener listener = await transport.ListenAsync(new QuicServerOptions
+        {
+            ListenEndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+            ServerCertificate = cert,
+            ApplicationProtocols = ["h3"],
+        });
+        var server = new Http3Server(listener, new Http3ConnectionOptions(), (req, res) => res.WriteAsync(Encoding.ASCII.GetBytes("hi " + req.Path)).AsTask());
+        using var stop = new CancellationTokenSource();
+        Task run = server.RunAsync(stop.Token);
+
+        var clients = new List<Http3ClientConnection>();
+        for (int i = 0; i < 3; i++)
+        {
+            IQuicConnection quic = await transport.ConnectAsync(new QuicClientOptions { RemoteEndPoint = listener.LocalEndPoint, ApplicationProtocols = ["h3"] });
+            Http3ClientConnection client = await Http3ClientConnection.ConnectAsync(quic);
+            Http3ResponseMessage response = await client.SendAsync(new Http3RequestHead { Authority = "a", Path = "/" + i }).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("hi /" + i, Encoding.ASCII.GetString(response.Body.Span));
+            clients.Add(client);
+        }
+
+        Assert.Equal(3, server.ConnectionCount);
+        stop.Cancel();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        foreach (Http3ClientConnection client in clients)
+        {
+            await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+            for (int wait = 0; wait < 200 && client.PeerGoAwayId is null; wait++)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(4, client.PeerGoAwayId); // stream 0 was served; 4 is the first not processed
+        }
+    }
+}

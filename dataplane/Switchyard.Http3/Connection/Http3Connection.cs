@@ -461,18 +461,20 @@ public abstract class Http3Connection : IAsyncDisposable
 
     private async Task ProcessControlStreamAsync(Http3StreamReader reader)
     {
+        // Read without the closing token: frames the peer sent before closing (a final GOAWAY) are still processed,
+        // and the transport ends the read when the connection is gone.
         bool first = true;
         try
         {
             while (true)
             {
-                long? type = await reader.ReadVarintAsync(_shutdown.Token).ConfigureAwait(false);
+                long? type = await reader.ReadVarintAsync(CancellationToken.None).ConfigureAwait(false);
                 if (type is null)
                 {
                     throw new Http3ConnectionException(Http3ErrorCode.ClosedCriticalStream, "The peer closed its control stream (RFC 9114 §6.2.1).");
                 }
 
-                long? length = await reader.ReadVarintAsync(_shutdown.Token).ConfigureAwait(false)
+                long? length = await reader.ReadVarintAsync(CancellationToken.None).ConfigureAwait(false)
                     ?? throw new Http3ConnectionException(Http3ErrorCode.FrameError, "The control stream ends inside a frame header (RFC 9114 §7.1).");
 
                 if (first && type != (long)Http3FrameType.Settings)
@@ -489,7 +491,7 @@ public abstract class Http3Connection : IAsyncDisposable
                 if (!known)
                 {
                     // §9: unknown frame types are ignored.
-                    if (!await reader.SkipAsync(length.Value, _shutdown.Token).ConfigureAwait(false))
+                    if (!await reader.SkipAsync(length.Value, CancellationToken.None).ConfigureAwait(false))
                     {
                         throw new Http3ConnectionException(Http3ErrorCode.ClosedCriticalStream, "The peer closed its control stream (RFC 9114 §6.2.1).");
                     }
@@ -502,7 +504,7 @@ public abstract class Http3Connection : IAsyncDisposable
                     throw new Http3ConnectionException(Http3ErrorCode.ExcessiveLoad, $"A control frame of {length} bytes exceeds the limit of {Options.MaxControlFramePayload} (RFC 9114 §10.5).");
                 }
 
-                if (!await reader.EnsureAsync((int)length.Value, _shutdown.Token).ConfigureAwait(false))
+                if (!await reader.EnsureAsync((int)length.Value, CancellationToken.None).ConfigureAwait(false))
                 {
                     throw new Http3ConnectionException(Http3ErrorCode.ClosedCriticalStream, "The peer closed its control stream inside a frame (RFC 9114 §6.2.1).");
                 }

@@ -165,14 +165,6 @@ internal sealed class Http3StreamReader : IDisposable
         return read;
     }
 
-    /// <summary>Copies out what is buffered, for a handoff to another reader.</summary>
-    public byte[] DetachBuffered()
-    {
-        byte[] leftover = Buffered.ToArray();
-        _start = _end = 0;
-        return leftover;
-    }
-
     public void Dispose()
     {
         byte[] buffer = Interlocked.Exchange(ref _buffer, Array.Empty<byte>());
