@@ -5,4 +5,6 @@ using Switchyard.Cli;
 // the help text lists nothing that does not.
 var root = new RootCommand("Switchyard: a Kubernetes Gateway API implementation that routes individual WebTransport streams.");
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(QuickstartCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
