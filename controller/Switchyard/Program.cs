@@ -5,6 +5,7 @@ using Switchyard.Cli;
 // the help text lists nothing that does not.
 var root = new RootCommand("Switchyard: a Kubernetes Gateway API implementation that routes individual WebTransport streams.");
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(InteropCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(DevApiServerCommand.Create());
 root.Subcommands.Add(QuickstartCommand.Create());
