@@ -6,6 +6,13 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 // Benchmarks, never timed tests:
 //   dotnet run -c Release --project dataplane/Switchyard.Benchmarks -- --filter '*TrackReader*'
 // They run in-process: BenchmarkDotNet's generated project would inherit this repository's Directory.Build.props.
+if (args is ["quic-download", ..])
+{
+    // Not a BenchmarkDotNet benchmark: real peers side by side (see Quic/QuicDownloadBenchmark.cs).
+    Environment.ExitCode = await Switchyard.Benchmarks.Quic.QuicDownloadBenchmark.RunAsync(args[1..]).ConfigureAwait(false);
+    return;
+}
+
 var config = DefaultConfig.Instance
     .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
     .AddColumn(new Switchyard.Benchmarks.ThroughputColumn())

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Switchyard.Benchmarks.Quic;
+
+/// <summary>CPU time of processes on Linux: a live process from /proc/PID/stat, reaped children from getrusage.</summary>
+internal static partial class ProcessMeter
+{
+    private const int ScClockTicks = 2;      // _SC_CLK_TCK
+    private const int RusageChildren = -1;   // RUSAGE_CHILDREN
+
+    private static readonly double TicksPerSecond = Math.Max(1, Sysconf(ScClockTicks));
+
+    /// <summary>User + system CPU seconds a live process has used so far (fields 14 and 15 of /proc/PID/stat).</summary>
+    public static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+        // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var user = long.Parse(fields[11], CultureInfo.InvariantCulture);
+        var system = long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return (user + system) / TicksPerSecond;
+    }
+
+    /// <summary>User + system CPU seconds of every child this process has waited for (getrusage RUSAGE_CHILDREN).</summary>
+    public static double ReapedChildrenCpuSeconds()
+    {
+        var usage = default(RUsage);
+        if (GetRUsage(RusageChildren, ref usage) != 0)
+        {
+            return double.NaN;
+        }
+
+        return usage.UserSeconds + usage.UserMicros / 1e6 + usage.SystemSeconds + usage.SystemMicros / 1e6;
+    }
+
+    [LibraryImport("libc", EntryPoint = "sysconf")]
+    private static partial long Sysconf(int name);
+
+    [LibraryImport("libc", EntryPoint = "getrusage")]
+    private static partial int GetRUsage(int who, ref RUsage usage);
+
+    /// <summary>struct rusage on 64-bit Linux: two timevals, then fourteen longs.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
+    {
+        public long UserSeconds;
+        public long UserMicros;
+        public long SystemSeconds;
+        public long SystemMicros;
+        public unsafe fixed long Rest[14];
+    }
+}
+
+/// <summary>A child process whose output is kept for error messages.</summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly System.Text.StringBuilder _output = new();
+
+    public ChildProcess(string file, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment.Remove("TESTCASE");
+        info.Environment.Remove("SSLKEYLOGFILE");
+        Process = new Process { StartInfo = info };
+        Process.OutputDataReceived += (_, e) => Append(e.Data);
+        Process.ErrorDataReceived += (_, e) => Append(e.Data);
+        Process.Start();
+        Process.BeginOutputReadLine();
+        Process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    public string Output
+    {
+        get { lock (_output) { return _output.ToString(); } }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        Process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            if (_output.Length < 64 * 1024)
+            {
+                _output.Append(line).Append('\n');
+            }
+        }
+    }
+}
