@@ -3,6 +3,7 @@ using Switchyard.Http3.Client;
 using Switchyard.Interop.Tests.Support;
 using Switchyard.Quic.Udp;
 using Switchyard.Transport;
+using Xunit.Abstractions;
 
 namespace Switchyard.Interop.Tests;
 
@@ -12,7 +13,7 @@ namespace Switchyard.Interop.Tests;
 /// </summary>
 [Collection(InteropCollection.Name)]
 [Trait("Category", "Interop")]
-public sealed class OurClientAgainstOurServerTests(InteropFiles files)
+public sealed class OurClientAgainstOurServerTests(InteropFiles files, ITestOutputHelper output)
 {
     [Theory]
     [InlineData("handshake", new[] { "/small.bin" })] // one handshake, one small file
@@ -47,6 +48,7 @@ public sealed class OurClientAgainstOurServerTests(InteropFiles files)
             await using var client = Peers.StartOurClient(downloads, [$"https://{relay.LocalEndPoint}/m0.bin"], files.CertificatePath, "retry");
             var exit = await client.WaitForExitAsync(Peers.RunTimeout);
             var context = client.Describe() + "\n" + server.Describe() + "\n" + relay.Describe();
+            output.WriteLine(relay.Describe());
             Assert.True(exit == 0, $"the client exited with {exit}.\n{context}");
             files.AssertDownloaded(downloads, "/m0.bin", context);
 
@@ -72,6 +74,7 @@ public sealed class OurClientAgainstOurServerTests(InteropFiles files)
             await using var client = Peers.StartOurClient(downloads, [$"https://{relay.LocalEndPoint}/small.bin"], files.CertificatePath, "handshake");
             var exit = await client.WaitForExitAsync(Peers.RunTimeout);
             var context = client.Describe() + "\n" + server.Describe() + "\n" + relay.Describe();
+            output.WriteLine(relay.Describe());
             Assert.True(exit == 0, $"the client exited with {exit}.\n{context}");
             files.AssertDownloaded(downloads, "/small.bin", context);
             Assert.False(relay.RetrySeen, $"a Retry without the retry test case.\n{context}");
