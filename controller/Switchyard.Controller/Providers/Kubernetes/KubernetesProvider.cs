@@ -64,6 +64,9 @@ public sealed class KubernetesProvider
         Add(client, ResourceType.Namespaces, ApiJsonContext.Default.Namespace);
     }
 
+    /// <summary>Every resource the provider lists and watches (the install's ClusterRole must grant list and watch on each).</summary>
+    internal IEnumerable<ResourceType> WatchedResources => sources.Select(s => s.Type);
+
     /// <summary>Raised with each new snapshot, on the provider's loop; a handler's exception is not caught here.</summary>
     public event Action<ResourceSnapshot>? SnapshotPublished;
 
@@ -146,6 +149,8 @@ public sealed class KubernetesProvider
 
     private interface ISource
     {
+        ResourceType Type { get; }
+
         bool HasSynced { get; }
 
         int ListCount { get; }
@@ -164,6 +169,7 @@ public sealed class KubernetesProvider
 
         public Source(KubernetesProvider owner, ResourceClient<T> client, ResourceType type)
         {
+            Type = type;
             informer = new Informer<T>(client, null, new InformerOptions
             {
                 WatchTimeout = owner.options.WatchTimeout,
@@ -176,6 +182,8 @@ public sealed class KubernetesProvider
                 Deleted = _ => owner.MarkDirty(),
             });
         }
+
+        public ResourceType Type { get; }
 
         public bool HasSynced => informer.HasSynced;
 
