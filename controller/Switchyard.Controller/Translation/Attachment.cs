@@ -8,6 +8,45 @@ internal sealed record AttachmentResult(List<(ListenerState Listener, List<strin
 /// <summary>Route-to-listener attachment: sectionName and port, kinds, namespaces, hostnames.</summary>
 internal static class Attachment
 {
+    /// <summary>
+    /// A route's status for one parent, the same for every route kind: specific conditions first (attachment refused,
+    /// no valid rule, some rules dropped, unresolved references), then the defaults fill the gaps (Contour's commit).
+    /// </summary>
+    public static RouteParentStatus ParentStatus(
+        TranslationContext context, ParentReference parentRef, long? generation, AttachmentResult attachment,
+        int validRules, string? invalidMessage, string? refReason, string? refMessage)
+    {
+        var conditions = new ConditionSet(generation);
+        if (attachment.Reason is not null)
+        {
+            conditions.Set(Cond.Accepted, false, attachment.Reason, attachment.Message!);
+        }
+        else if (validRules == 0)
+        {
+            conditions.Set(Cond.Accepted, false, Cond.UnsupportedValue, invalidMessage ?? "no valid rule");
+        }
+        else if (invalidMessage is not null)
+        {
+            conditions.Set(Cond.PartiallyInvalid, true, Cond.UnsupportedValue, $"{invalidMessage}; the invalid rules are dropped");
+        }
+
+        if (refReason is not null)
+        {
+            conditions.Set(Cond.ResolvedRefs, false, refReason, refMessage!);
+        }
+
+        return new RouteParentStatus
+        {
+            ParentRef = Defaulted(parentRef),
+            ControllerName = context.Options.ControllerName,
+            Conditions = conditions.Commit(
+                (Cond.Accepted, true, Cond.Accepted, "route is accepted"),
+                (Cond.ResolvedRefs, true, Cond.ResolvedRefs, "all references are resolved"),
+                (Cond.PartiallyInvalid, false, Cond.PartiallyInvalid, ""))
+                .Where(c => c.Type != Cond.PartiallyInvalid || c.Status == Cond.True).ToList(),
+        };
+    }
+
     /// <summary>The parentRef with the group and kind defaults the API server would have applied.</summary>
     public static ParentReference Defaulted(ParentReference p) => new()
     {

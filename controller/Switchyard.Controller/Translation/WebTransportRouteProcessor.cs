@@ -55,36 +55,8 @@ internal sealed class WebTransportRouteProcessor : ITranslationProcessor
                 }
 
                 ours = true;
-                var conditions = new ConditionSet(generation);
                 var attachment = Attachment.Attach(context, gateway, parentRef, ns, GatewayProcessor.WebTransportRouteKind, route.Spec.Hostnames);
-                if (attachment.Reason is not null)
-                {
-                    conditions.Set(Cond.Accepted, false, attachment.Reason, attachment.Message!);
-                }
-                else if (translated.Count == 0)
-                {
-                    conditions.Set(Cond.Accepted, false, Cond.UnsupportedValue, invalidMessage ?? "no valid rule");
-                }
-                else if (invalidMessage is not null)
-                {
-                    conditions.Set(Cond.PartiallyInvalid, true, Cond.UnsupportedValue, $"{invalidMessage}; the invalid rules are dropped");
-                }
-
-                if (refReason is not null)
-                {
-                    conditions.Set(Cond.ResolvedRefs, false, refReason, refMessage!);
-                }
-
-                parents.Add(new RouteParentStatus
-                {
-                    ParentRef = Attachment.Defaulted(parentRef),
-                    ControllerName = context.Options.ControllerName,
-                    Conditions = conditions.Commit(
-                        (Cond.Accepted, true, Cond.Accepted, "route is accepted"),
-                        (Cond.ResolvedRefs, true, Cond.ResolvedRefs, "all references are resolved"),
-                        (Cond.PartiallyInvalid, false, Cond.PartiallyInvalid, ""))
-                        .Where(c => c.Type != Cond.PartiallyInvalid || c.Status == Cond.True).ToList(),
-                });
+                parents.Add(Attachment.ParentStatus(context, parentRef, generation, attachment, translated.Count, invalidMessage, refReason, refMessage));
 
                 if (attachment.Reason is not null || translated.Count == 0)
                 {
