@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Switchyard.Conformance.Backends;
+
+/// <summary>One echo pod: its name, namespace and loopback address.</summary>
+internal sealed record EchoPod(string Name, string Namespace, IPAddress Address);
+
+/// <summary>A request an echo pod answered (for mirror checks, upstream reads the pod's log for the same thing).</summary>
+internal sealed record EchoLogEntry(string Pod, string Namespace, string Method, string Path, string Host, IReadOnlyDictionary<string, string> Headers, DateTimeOffset At);
+
+/// <summary>
+/// The in-process stand-in for upstream's echo-basic image: every pod is its own loopback address (127.x.y.z), so
+/// pods listen on the container ports the manifests name (3000) exactly as real pods do, and EndpointSlices list pod
+/// IPs with target ports. It answers with the JSON echo-basic writes (method, path, host, headers, namespace, pod),
+/// sets response headers from <c>X-Echo-Set-Header</c>, and waits for <c>?delay=DURATION</c> before answering.
+/// </summary>
+internal sealed class EchoServer : IAsyncDisposable
+{
+    /// <summary>The container ports every echo pod serves (echo-basic's HTTP port).</summary>
+    public static readonly int[] Ports = [3000];
+
+    private readonly Dictionary<IPAddress, EchoPod> pods;
+    private readonly WebApplication app;
+    private readonly ConcurrentQueue<EchoLogEntry> log = new();
+
+    private EchoServer(IReadOnlyList<EchoPod> pods, WebApplication app)
+    {
+        this.pods = pods.ToDictionary(p => p.Address);
+        this.app = app;
+    }
+
+    public IReadOnlyCollection<EchoPod> Pods => pods.Values;
+
+    public IEnumerable<EchoLogEntry> Log => log;
+
+    /// <summary>Starts one Kestrel server bound to every pod's address and port.</summary>
+    public static async Task<EchoServer> StartAsync(IReadOnlyList<EchoPod> pods, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Switchyard.Conformance.Echo" });
+        builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            foreach (var pod in pods)
+            {
+                foreach (var port in Ports)
+                {
+                    k.Listen(pod.Address, port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+                }
+            }
+        });
+        var app = builder.Build();
+        var server = new EchoServer(pods, app);
+        ((IApplicationBuilder)app).Run(server.HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>Requests answered by pods whose names start with <paramref name="podPrefix"/> since <paramref name="since"/>.</summary>
+    public IReadOnlyList<EchoLogEntry> RequestsTo(string podPrefix, string ns, DateTimeOffset since) =>
+        [.. log.Where(e => e.Pod.StartsWith(podPrefix, StringComparison.Ordinal) && e.Namespace == ns && e.At >= since)];
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await app.StopAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var local = context.Connection.LocalIpAddress ?? IPAddress.None;
+        if (local.IsIPv4MappedToIPv6)
+        {
+            local = local.MapToIPv4();
+        }
+
+        pods.TryGetValue(local, out var pod);
+        var request = context.Request;
+        var path = request.Path.Value + request.QueryString.Value;
+        var rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (!string.IsNullOrEmpty(rawTarget) && rawTarget.StartsWith('/'))
+        {
+            path = rawTarget;
+        }
+
+        var headers = new SortedDictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (name.StartsWith(':'))
+            {
+                continue;
+            }
+
+            headers[Canonical(name)] = [.. values.Select(v => v ?? "")];
+        }
+
+        log.Enqueue(new EchoLogEntry(pod?.Name ?? "", pod?.Namespace ?? "", request.Method, path, request.Host.Value ?? "",
+            headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase), DateTimeOffset.UtcNow));
+
+        if (request.Query.TryGetValue("delay", out var delayText) && TryParseGoDuration(delayText.ToString(), out var delay))
+        {
+            try
+            {
+                await Task.Delay(delay, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        foreach (var pair in request.Headers["X-Echo-Set-Header"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var colon = pair.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                context.Response.Headers.Append(pair[..colon].Trim(), pair[(colon + 1)..].Trim());
+            }
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["path"] = path,
+            ["host"] = request.Host.Value ?? "",
+            ["method"] = request.Method,
+            ["proto"] = request.Protocol,
+            ["headers"] = headers,
+            ["namespace"] = pod?.Namespace ?? "",
+            ["ingress"] = "",
+            ["service"] = "",
+            ["pod"] = pod?.Name ?? "",
+        });
+        context.Response.ContentType = "application/json";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Go's header canonicalization (<c>x-foo-bar</c> → <c>X-Foo-Bar</c>), which echo-basic reports.</summary>
+    internal static string Canonical(string name)
+    {
+        var chars = name.ToCharArray();
+        var upper = true;
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = upper ? char.ToUpperInvariant(chars[i]) : char.ToLowerInvariant(chars[i]);
+            upper = chars[i] == '-';
+        }
+
+        return new string(chars);
+    }
+
+    /// <summary>Go duration with one unit (ms, s, m).</summary>
+    internal static bool TryParseGoDuration(string text, out TimeSpan value)
+    {
+        foreach (var (suffix, ms) in new[] { ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0) })
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text.AsSpan(0, text.Length - suffix.Length), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)
+                && n >= 0 && n <= 600_000 / ms)
+            {
+                value = TimeSpan.FromMilliseconds(n * ms);
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Switchyard.Conformance.Backends;
+using Switchyard.Conformance.Kube;
+using Switchyard.Controller.Providers.Kubernetes;
+using Switchyard.Kubernetes.Client;
+using Switchyard.Kubernetes.Config;
+
+namespace Switchyard.Conformance.Environments;
+
+/// <summary>
+/// A real cluster reached through a kubeconfig: the implementation under test is already installed, Deployments run
+/// the echo image as real Pods, and a Gateway's address is the first entry of its <c>status.addresses</c>.
+/// </summary>
+internal sealed class ClusterEnvironment(KubernetesClient client) : IConformanceEnvironment
+{
+    public string Mode => "cluster";
+
+    public KubeObjects Kube { get; } = new(client);
+
+    public static ClusterEnvironment Connect(string kubeconfig) =>
+        new(new KubernetesClient(KubernetesClientConfiguration.FromKubeconfigFile(kubeconfig)));
+
+    public Task OnAppliedAsync(JsonObject obj, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task<string?> TryGetGatewayAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken)
+    {
+        var gw = await Kube.TryGetAsync(KubernetesResources.Gateways, gateway.Namespace, gateway.Name, cancellationToken).ConfigureAwait(false);
+        var address = (gw?["status"]?["addresses"] as JsonArray)?.Select(a => Conditions.Str(a, "value")).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        if (address is null)
+        {
+            return null;
+        }
+
+        var host = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]" : address;
+        return string.Create(CultureInfo.InvariantCulture, $"{host}:{listenerPort}");
+    }
+
+    /// <summary>Pod logs are not read by this client, so mirror checks cannot run against a cluster.</summary>
+    public IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since) => null;
+
+    public ValueTask DisposeAsync()
+    {
+        client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Switchyard.Conformance.Backends;
+using Switchyard.Conformance.Kube;
+using Switchyard.Controller.Hosting;
+using Switchyard.Controller.Providers.Kubernetes;
+using Switchyard.Controller.Translation;
+using Switchyard.Kubernetes.Client;
+using Switchyard.Kubernetes.Config;
+using Switchyard.Kubernetes.DevApiServer;
+
+namespace Switchyard.Conformance.Environments;
+
+/// <summary>
+/// Everything in one process: the API server double with the Gateway API CRDs, the real controller
+/// (<see cref="ControllerHost"/>: provider, translator, status writer) and the real data plane (one
+/// <see cref="Switchyard.Proxy.Listeners.ProxyServer"/> per Gateway fed by the host's snapshots). Kubernetes' own
+/// controllers are played here: an applied Deployment becomes Pods served by <see cref="EchoServer"/> on loopback
+/// addresses, and every Service with a selector gets an EndpointSlice listing its Pods.
+/// </summary>
+internal sealed class InProcessEnvironment : IConformanceEnvironment
+{
+    private readonly DevApiServer apiServer;
+    private readonly KubernetesClient client;
+    private readonly ControllerHost host;
+    private readonly GatewayDataPlane dataPlane;
+    private readonly CancellationTokenSource stop = new();
+    private readonly List<EchoServer> echoServers = [];
+    private readonly Lock gate = new();
+    private readonly Action<string> log;
+    private readonly byte loopbackNet = (byte)RandomNumberGenerator.GetInt32(100, 250);
+    private int nextSubnet = RandomNumberGenerator.GetInt32(0, 200);
+    private IDisposable? subscription;
+    private Task? hostTask;
+
+    private InProcessEnvironment(DevApiServer apiServer, KubernetesClient client, string controllerName, Action<string> log)
+    {
+        this.apiServer = apiServer;
+        this.client = client;
+        this.log = log;
+        Kube = new KubeObjects(client);
+        host = new ControllerHost(client, new ControllerHostOptions
+        {
+            Translator = new TranslatorOptions { ControllerName = controllerName },
+            Debounce = TimeSpan.FromMilliseconds(50),
+            StatusRetryBackoff = TimeSpan.FromMilliseconds(200),
+            Log = (level, message, ex) =>
+            {
+                if (level >= ControllerLogLevel.Warning)
+                {
+                    log($"controller {level}: {message}{(ex is null ? "" : ": " + ex.Message)}");
+                }
+            },
+        });
+        dataPlane = new GatewayDataPlane(log);
+    }
+
+    public string Mode => "in-process";
+
+    public KubeObjects Kube { get; }
+
+    /// <summary>Starts the API server, applies the CRDs and the GatewayClass, then starts the controller and data plane.</summary>
+    public static async Task<InProcessEnvironment> StartAsync(string gatewayClassName, string controllerName, Action<string> log, CancellationToken cancellationToken)
+    {
+        var server = new DevApiServer(new DevApiServerOptions { BookmarkInterval = TimeSpan.FromSeconds(1) });
+        await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), cancellationToken).ConfigureAwait(false);
+        var client = new KubernetesClient(KubernetesClientConfiguration.FromKubeconfigText(server.KubeconfigText));
+        var env = new InProcessEnvironment(server, client, controllerName, log);
+        try
+        {
+            foreach (var crd in SuiteManifests.Crds())
+            {
+                await env.Kube.ApplyAsync(crd, cancellationToken).ConfigureAwait(false);
+            }
+
+            await Poll.UntilAsync("the Gateway API CRDs to be served", TimeSpan.FromSeconds(30), async ct =>
+            {
+                try
+                {
+                    await client.Resource(KubernetesResources.HttpRoutes).ListAsync(null, null, ct).ConfigureAwait(false);
+                    await client.Resource(KubernetesResources.ReferenceGrants).ListAsync(null, null, ct).ConfigureAwait(false);
+                    return (true, "");
+                }
+                catch (KubernetesApiException ex)
+                {
+                    return (false, ex.Message);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+
+            await env.Kube.ApplyAsync(new JsonObject
+            {
+                ["apiVersion"] = "gateway.networking.k8s.io/v1",
+                ["kind"] = "GatewayClass",
+                ["metadata"] = new JsonObject { ["name"] = gatewayClassName },
+                ["spec"] = new JsonObject { ["controllerName"] = controllerName, ["description"] = "Switchyard, in-process conformance run" },
+            }, cancellationToken).ConfigureAwait(false);
+
+            env.subscription = env.host.Snapshots.Subscribe(env.dataPlane);
+            env.hostTask = Task.Run(() => env.host.RunAsync(env.stop.Token), CancellationToken.None);
+            return env;
+        }
+        catch
+        {
+            await env.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task OnAppliedAsync(JsonObject obj, CancellationToken cancellationToken)
+    {
+        var kind = obj["kind"]?.GetValue<string>();
+        if (kind is not ("Deployment" or "Service"))
+        {
+            return;
+        }
+
+        var (ns, _) = Names.Read(obj);
+        if (kind == "Deployment")
+        {
+            await StartPodsAsync(obj, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ReconcileEndpointSlicesAsync(ns!, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<string?> TryGetGatewayAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken) =>
+        Task.FromResult(dataPlane.TryGetEndPoint(gateway.ToString(), listenerPort)?.ToString());
+
+    public IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since)
+    {
+        lock (gate)
+        {
+            return [.. echoServers.SelectMany(s => s.RequestsTo(podPrefix, ns, since))];
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        if (hostTask is not null)
+        {
+            try
+            {
+                await hostTask.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        subscription?.Dispose();
+        await dataPlane.DisposeAsync().ConfigureAwait(false);
+        foreach (var echo in echoServers)
+        {
+            await echo.DisposeAsync().ConfigureAwait(false);
+        }
+
+        client.Dispose();
+        await apiServer.DisposeAsync().ConfigureAwait(false);
+        stop.Dispose();
+    }
+
+    /// <summary>The Deployment controller and kubelet in one: Pods with loopback IPs, served by an echo server.</summary>
+    private async Task StartPodsAsync(JsonObject deployment, CancellationToken cancellationToken)
+    {
+        var (ns, name) = Names.Read(deployment);
+        var replicas = (int)(Conditions.Long(deployment["spec"], "replicas") ?? 1);
+        var labels = deployment["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() as JsonObject ?? [];
+        var template = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
+        EchoServer? echo = null;
+        List<EchoPod> pods = [];
+        for (var attempt = 0; echo is null; attempt++)
+        {
+            var subnet = (byte)(Interlocked.Increment(ref nextSubnet) % 256);
+            pods = [.. Enumerable.Range(1, replicas).Select(i => new EchoPod(
+                $"{name}-{template}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))[..5]}", ns!, new IPAddress([127, loopbackNet, subnet, (byte)i])))];
+            try
+            {
+                echo = await EchoServer.StartAsync(pods, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex) when (attempt < 10 && ex.InnerException is SocketException or null)
+            {
+                log($"echo pods of {ns}/{name}: {ex.Message}; trying other addresses");
+            }
+        }
+
+        lock (gate)
+        {
+            echoServers.Add(echo);
+        }
+
+        foreach (var pod in pods)
+        {
+            var ip = pod.Address.ToString();
+            var obj = new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["metadata"] = new JsonObject { ["name"] = pod.Name, ["namespace"] = ns, ["labels"] = labels.DeepClone() },
+                ["spec"] = new JsonObject
+                {
+                    ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = "switchyard-conformance-echo (in-process)" }),
+                },
+            };
+            var created = await Kube.For(KubeObjects.Pods).CreateAsync(ns, obj, cancellationToken).ConfigureAwait(false);
+            created["status"] = new JsonObject
+            {
+                ["phase"] = "Running",
+                ["podIP"] = ip,
+                ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = ip }),
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
+            };
+            await Kube.For(KubeObjects.Pods).ReplaceStatusAsync(ns, pod.Name, created, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The EndpointSlice controller: one slice per Service with a selector, listing the ready Pods it selects.</summary>
+    private async Task ReconcileEndpointSlicesAsync(string ns, CancellationToken cancellationToken)
+    {
+        var services = await Kube.For(ResourceType.Services).ListAsync(ns, null, cancellationToken).ConfigureAwait(false);
+        var pods = await Kube.For(KubeObjects.Pods).ListAsync(ns, null, cancellationToken).ConfigureAwait(false);
+        foreach (var service in services.Items)
+        {
+            if (service["spec"]?["selector"] is not JsonObject selector || selector.Count == 0)
+            {
+                continue;
+            }
+
+            var (_, name) = Names.Read(service);
+            var selected = pods.Items.Where(p => selector.All(kv => Conditions.Str(p["metadata"]?["labels"], kv.Key) == kv.Value?.GetValue<string>())).ToList();
+            var ports = new JsonArray();
+            foreach (var port in service["spec"]?["ports"] as JsonArray ?? [])
+            {
+                if (port?["targetPort"] is JsonValue tp && tp.TryGetValue<int>(out var target))
+                {
+                    var p = new JsonObject { ["port"] = target, ["protocol"] = "TCP" };
+                    if (Conditions.Str(port, "name") is { } portName)
+                    {
+                        p["name"] = portName;
+                    }
+
+                    ports.Add(p);
+                }
+            }
+
+            var endpoints = new JsonArray();
+            foreach (var pod in selected)
+            {
+                if (Conditions.Str(pod["status"], "podIP") is { } ip)
+                {
+                    endpoints.Add(new JsonObject
+                    {
+                        ["addresses"] = new JsonArray(ip),
+                        ["conditions"] = new JsonObject { ["ready"] = true, ["serving"] = true, ["terminating"] = false },
+                        ["targetRef"] = new JsonObject { ["kind"] = "Pod", ["name"] = Names.Read(pod).Name, ["namespace"] = ns },
+                    });
+                }
+            }
+
+            await Kube.ApplyAsync(new JsonObject
+            {
+                ["apiVersion"] = "discovery.k8s.io/v1",
+                ["kind"] = "EndpointSlice",
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = name + "-" + string.Create(CultureInfo.InvariantCulture, $"{name.Length:x}") + "echo",
+                    ["namespace"] = ns,
+                    ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = name, ["endpointslice.kubernetes.io/managed-by"] = "switchyard-conformance" },
+                },
+                ["addressType"] = "IPv4",
+                ["ports"] = ports,
+                ["endpoints"] = endpoints,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Switchyard.Conformance.Http;
+
+/// <summary>What a response looked like: status, headers (response and content), and the echo body when there is one.</summary>
+internal sealed record CapturedResponse(int StatusCode, IReadOnlyDictionary<string, string> Headers, EchoedRequest? Echo, string Body);
+
+/// <summary>The echo backend's report of the request it received (upstream echo-basic's JSON).</summary>
+internal sealed record EchoedRequest(string Path, string Host, string Method, IReadOnlyDictionary<string, string[]> Headers, string Namespace, string Pod)
+{
+    public static EchoedRequest? TryParse(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("pod", out _))
+            {
+                return null;
+            }
+
+            var headers = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+            if (root.TryGetProperty("headers", out var h) && h.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var p in h.EnumerateObject())
+                {
+                    headers[p.Name] = [.. p.Value.EnumerateArray().Select(v => v.GetString() ?? "")];
+                }
+            }
+
+            string S(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+            return new EchoedRequest(S("path"), S("host"), S("method"), headers, S("namespace"), S("pod"));
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>
+/// The suite's HTTP client: sends one request to a Gateway address with an arbitrary Host (which is also the TLS
+/// SNI), never follows redirects, and compares answers the way upstream's <c>http.CompareRoundTrip</c> does.
+/// </summary>
+internal sealed class GatewayHttp : IDisposable
+{
+    private readonly HttpMessageInvoker invoker;
+
+    public GatewayHttp(TimeSpan requestTimeout)
+    {
+        RequestTimeout = requestTimeout;
+        invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // Short-lived connections: a listener that changed must be seen by the next request, as upstream's
+            // per-request transports see it.
+            PooledConnectionLifetime = TimeSpan.FromMilliseconds(500),
+            PooledConnectionIdleTimeout = TimeSpan.FromMilliseconds(500),
+            SslOptions =
+            {
+                // The Gateway's certificate is a self-signed one the suite generated; it is not what is tested here.
+#pragma warning disable CA5359
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+#pragma warning restore CA5359
+            },
+        });
+    }
+
+    public TimeSpan RequestTimeout { get; }
+
+    public async Task<CapturedResponse> SendAsync(string gatewayAddress, ExpectedResponse expected, CancellationToken cancellationToken)
+    {
+        var req = expected.Request;
+        using var message = new HttpRequestMessage(new HttpMethod(req.Method), new Uri($"{req.Scheme}://{gatewayAddress}{req.Path}", UriKind.Absolute));
+        message.Headers.Host = req.Host.Length == 0 ? gatewayAddress : req.Host;
+        foreach (var (name, value) in req.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        if (expected.BackendSetResponseHeaders.Count > 0)
+        {
+            message.Headers.TryAddWithoutValidation("X-Echo-Set-Header", string.Join(",", expected.BackendSetResponseHeaders.Select(kv => $"{kv.Key}:{kv.Value}")));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        using var response = await invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        Collect(response.Headers, headers);
+        Collect(response.Content.Headers, headers);
+        return new CapturedResponse((int)response.StatusCode, headers, (int)response.StatusCode == 200 ? EchoedRequest.TryParse(body) : null, body);
+    }
+
+    /// <summary>Upstream's <c>CompareRoundTrip</c>: null when the answer is what was expected, otherwise why not.</summary>
+    public static string? Compare(ExpectedResponse expected, CapturedResponse actual, string gatewayAddress)
+    {
+        if (!expected.StatusCodes.Contains(actual.StatusCode))
+        {
+            return $"status {actual.StatusCode}, expected {string.Join(" or ", expected.StatusCodes)}";
+        }
+
+        foreach (var (name, value) in expected.ResponseHeaders)
+        {
+            if (!actual.Headers.TryGetValue(name, out var v) || !string.Equals(v, value, StringComparison.Ordinal))
+            {
+                return $"response header {name} is '{v ?? "<absent>"}', expected '{value}'";
+            }
+        }
+
+        foreach (var name in expected.AbsentResponseHeaders)
+        {
+            if (actual.Headers.ContainsKey(name))
+            {
+                return $"response header {name} should be absent, is '{actual.Headers[name]}'";
+            }
+        }
+
+        if (actual.StatusCode == 200)
+        {
+            if (actual.Echo is not { } echo)
+            {
+                return $"the answer is not from the echo backend: {Truncate(actual.Body)}";
+            }
+
+            var er = expected.ExpectedRequest;
+            var path = er?.Path ?? expected.Request.Path;
+            if (!string.Equals(echo.Path, path, StringComparison.Ordinal))
+            {
+                return $"backend saw path '{echo.Path}', expected '{path}'";
+            }
+
+            var method = er?.Method ?? expected.Request.Method;
+            if (!string.Equals(echo.Method, method, StringComparison.Ordinal))
+            {
+                return $"backend saw method {echo.Method}, expected {method}";
+            }
+
+            var host = er?.Host ?? (expected.Request.Host.Length == 0 ? null : expected.Request.Host);
+            if (host is not null && !string.Equals(echo.Host, host, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"backend saw host '{echo.Host}', expected '{host}'";
+            }
+
+            foreach (var (name, value) in er?.Headers ?? new Dictionary<string, string>())
+            {
+                if (!echo.Headers.TryGetValue(name, out var values))
+                {
+                    return $"backend did not receive header {name}";
+                }
+
+                var joined = string.Join(",", values);
+                if (!string.Equals(joined, value, StringComparison.Ordinal))
+                {
+                    return $"backend saw {name}: '{joined}', expected '{value}'";
+                }
+            }
+
+            foreach (var name in er?.AbsentHeaders ?? [])
+            {
+                if (echo.Headers.ContainsKey(name))
+                {
+                    return $"backend received header {name} that should be absent";
+                }
+            }
+
+            if (expected.Namespace is { } ns && echo.Namespace != ns)
+            {
+                return $"answered by namespace {echo.Namespace}, expected {ns}";
+            }
+
+            if (expected.Backend is { } backend && !echo.Pod.StartsWith(backend, StringComparison.Ordinal))
+            {
+                return $"answered by pod {echo.Pod}, expected a pod of {backend}";
+            }
+        }
+        else if (expected.RedirectRequest is { } redirect && actual.StatusCode is >= 300 and < 400)
+        {
+            if (!actual.Headers.TryGetValue("Location", out var location) || !Uri.TryCreate(location, UriKind.Absolute, out var uri))
+            {
+                return $"redirect without an absolute Location ('{location}')";
+            }
+
+            var scheme = redirect.Scheme ?? expected.Request.Scheme;
+            if (!string.Equals(uri.Scheme, scheme, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"redirect scheme {uri.Scheme}, expected {scheme}";
+            }
+
+            var host = redirect.Host ?? HostOnly(expected.Request.Host.Length == 0 ? gatewayAddress : expected.Request.Host);
+            if (!string.Equals(uri.Host, host, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"redirect host {uri.Host}, expected {host}";
+            }
+
+            var port = uri.IsDefaultPort ? (int?)null : uri.Port;
+            if (port != redirect.Port)
+            {
+                return $"redirect port {port?.ToString(CultureInfo.InvariantCulture) ?? "<none>"} in '{location}', expected {redirect.Port?.ToString(CultureInfo.InvariantCulture) ?? "<none>"}";
+            }
+
+            var rpath = redirect.Path ?? PathOnly(expected.Request.Path);
+            if (!string.Equals(uri.AbsolutePath, rpath, StringComparison.Ordinal))
+            {
+                return $"redirect path {uri.AbsolutePath}, expected {rpath}";
+            }
+        }
+
+        return null;
+    }
+
+    public void Dispose() => invoker.Dispose();
+
+    private static string HostOnly(string hostPort)
+    {
+        var colon = hostPort.LastIndexOf(':');
+        return colon > 0 && !hostPort.EndsWith(']') ? hostPort[..colon] : hostPort;
+    }
+
+    private static string PathOnly(string path)
+    {
+        var q = path.IndexOf('?', StringComparison.Ordinal);
+        return q < 0 ? path : path[..q];
+    }
+
+    private static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";
+
+    private static void Collect(HttpHeaders source, Dictionary<string, string> into)
+    {
+        foreach (var (name, values) in source)
+        {
+            into[name] = string.Join(",", values);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace Switchyard.Conformance.Scenarios;
+
+/// <summary>Every test of the suite, in upstream's order within each group.</summary>
+internal static class AllTests
+{
+    public static IReadOnlyList<ConformanceTest> Get() =>
+        [.. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All()];
+}

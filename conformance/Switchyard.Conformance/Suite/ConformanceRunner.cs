@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using Switchyard.Conformance.Environments;
+using Switchyard.Conformance.Http;
+using Switchyard.Conformance.Kube;
+using Switchyard.Conformance.Scenarios;
+using Switchyard.Controller.Translation;
+
+namespace Switchyard.Conformance;
+
+/// <summary>
+/// Runs the Gateway API v1.6.1 GATEWAY-HTTP conformance tests, ported to C#, and reports the upstream way.
+/// </summary>
+/// <remarks>
+/// <list type="number">
+/// <item>Start the environment: in-process (API server double with the CRDs, GatewayClass, controller and data
+/// plane) or a cluster through a kubeconfig.</item>
+/// <item>Apply the base manifests and the TLS Secrets, and wait until the shared Gateways are Accepted and
+/// Programmed.</item>
+/// <item>Run each selected test: apply its manifests, run its checks, delete its objects.</item>
+/// <item>Count core and extended results into a <see cref="ConformanceReport"/>.</item>
+/// </list>
+/// </remarks>
+public static class ConformanceRunner
+{
+    /// <summary>The extended features Switchyard claims: each of their tests passes in-process.</summary>
+    public static IReadOnlyList<string> ClaimedFeatures { get; } =
+    [
+        "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteResponseHeaderModification",
+        "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect", "HTTPRouteRequestTimeout", "HTTPRouteBackendTimeout",
+        "HTTPRoute303RedirectStatusCode", "HTTPRoute307RedirectStatusCode", "HTTPRoute308RedirectStatusCode",
+        "HTTPRouteNamedRouteRule", "GatewayPort8080", "HTTPRouteParentRefPort",
+    ];
+
+    /// <summary>
+    /// Extended features whose tests exist here but do not pass yet, so they are not claimed: each of their tests adds
+    /// a header that is already present, and the forwarder sends the two values as <c>a, b</c> where upstream's
+    /// comparison (and every proxy that passes it) expects <c>a,b</c>.
+    /// </summary>
+    public static IReadOnlyList<string> UnclaimedTestedFeatures { get; } =
+    [
+        "HTTPRouteBackendRequestHeaderModification", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite", "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
+    ];
+
+    /// <summary>Every test the suite has, by upstream name, with whether it is core.</summary>
+    public static IReadOnlyList<(string Name, bool Core, IReadOnlyList<string> Features)> Tests =>
+        [.. AllTests.Get().Select(t => (t.ShortName, t.IsCore, (IReadOnlyList<string>)t.Features))];
+
+    /// <summary>Runs the suite.</summary>
+    /// <param name="options">What to run and where.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The report.</returns>
+    public static async Task<ConformanceReport> RunAsync(ConformanceOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var log = options.Log ?? (_ => { });
+        var supported = (options.SupportedFeatures ?? ClaimedFeatures).Distinct(StringComparer.Ordinal).ToList();
+        var tests = AllTests.Get();
+        if (options.RunTest is { } only && tests.All(t => t.ShortName != only))
+        {
+            throw new ArgumentException($"no test named {only}", nameof(options));
+        }
+
+        // :: Step 1
+        var controllerName = TranslatorOptions.DefaultControllerName;
+        IConformanceEnvironment env;
+        if (options.Kubeconfig is { } kubeconfig)
+        {
+            var cluster = ClusterEnvironment.Connect(kubeconfig);
+            env = cluster;
+            var gc = await cluster.Kube.GetAsync(Kinds.GatewayClass, null, options.GatewayClassName, cancellationToken).ConfigureAwait(false);
+            controllerName = Conditions.Str(gc["spec"], "controllerName") ?? throw new ConformanceException($"GatewayClass {options.GatewayClassName} has no controllerName");
+        }
+        else
+        {
+            env = await InProcessEnvironment.StartAsync(options.GatewayClassName, controllerName, log, cancellationToken).ConfigureAwait(false);
+        }
+
+        var results = new List<TestResult>();
+        await using (env.ConfigureAwait(false))
+        {
+            using var http = new GatewayHttp(TimeSpan.FromSeconds(10));
+            var placeholders = new Dictionary<string, string>
+            {
+                ["GATEWAY_CLASS_NAME"] = options.GatewayClassName,
+                ["GATEWAY_CONTROLLER_NAME"] = controllerName,
+                ["ECHO_IMAGE"] = options.EchoImage,
+            };
+
+            // :: Step 2
+            var setup = new TestContext(env, http, options.GatewayClassName, controllerName, placeholders, options, log, cancellationToken);
+            log($"conformance: {env.Mode} mode, GatewayClass {options.GatewayClassName} ({controllerName})");
+            await setup.ApplyAsync("base.yaml", cleanup: false).ConfigureAwait(false);
+            await setup.ApplyObjectAsync(TlsSecret(TestContext.Infra, "tls-validity-checks-certificate", ["*.org", "example.org", "second-example.org", "*.wildcard.org", "secure.test.com"]), cleanup: false).ConfigureAwait(false);
+            await setup.ApplyObjectAsync(TlsSecret(TestContext.WebBackend, "certificate", ["*.example.com", "example.com"]), cleanup: false).ConfigureAwait(false);
+            foreach (var gw in new[] { "same-namespace", "same-namespace-with-https-listener", "all-namespaces", "backend-namespaces" })
+            {
+                await setup.Waiters.GatewayMustBeReadyAsync(new NN(TestContext.Infra, gw), cancellationToken).ConfigureAwait(false);
+            }
+
+            // :: Step 3
+            foreach (var test in tests)
+            {
+                var missing = test.Features.Where(f => !supported.Contains(f)).ToList();
+                if (options.RunTest is { } name && name != test.ShortName)
+                {
+                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, "not selected"));
+                    continue;
+                }
+
+                if (missing.Count > 0)
+                {
+                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, $"unsupported features: {string.Join(", ", missing)}"));
+                    continue;
+                }
+
+                results.Add(await RunOneAsync(test, env, http, controllerName, placeholders, options, log, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        // :: Step 4
+        return new ConformanceReport
+        {
+            Implementation = options.Implementation,
+            Mode = env.Mode,
+            Date = DateTimeOffset.UtcNow,
+            Results = results,
+            SupportedFeatures = [.. supported.Where(f => Features.Extended.Contains(f)).Order(StringComparer.Ordinal)],
+        };
+    }
+
+    private static async Task<TestResult> RunOneAsync(ConformanceTest test, IConformanceEnvironment env, GatewayHttp http, string controllerName, Dictionary<string, string> placeholders, ConformanceOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var context = new TestContext(env, http, options.GatewayClassName, controllerName, placeholders, options, log, cancellationToken);
+        string? failure = null;
+        try
+        {
+            foreach (var manifest in test.Manifests)
+            {
+                await context.ApplyAsync(manifest).ConfigureAwait(false);
+            }
+
+            await test.Body(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ConformanceException or Kubernetes.Client.KubernetesApiException or HttpRequestException or FormatException or InvalidOperationException)
+        {
+            failure = ex.Message;
+        }
+        finally
+        {
+            try
+            {
+                await context.CleanupAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ConformanceException or Kubernetes.Client.KubernetesApiException or HttpRequestException)
+            {
+                failure ??= "cleanup failed: " + ex.Message;
+            }
+        }
+
+        var outcome = failure is null ? TestOutcome.Passed : TestOutcome.Failed;
+        log($"conformance: {outcome} {test.ShortName} in {watch.Elapsed.TotalSeconds:0.0}s{(failure is null ? "" : ": " + failure)}");
+        return new TestResult(test.ShortName, test.IsCore, test.Features, outcome, watch.Elapsed, failure ?? "");
+    }
+
+    /// <summary>A <c>kubernetes.io/tls</c> Secret with a new self-signed certificate (upstream's MustCreateSelfSignedCertSecret).</summary>
+    internal static JsonObject TlsSecret(string ns, string name, string[] hosts)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=" + hosts[0].Replace("*", "wildcard", StringComparison.Ordinal), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var host in hosts)
+        {
+            if (IPAddress.TryParse(host, out var ip))
+            {
+                san.AddIpAddress(ip);
+            }
+            else
+            {
+                san.AddDnsName(host);
+            }
+        }
+
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        var now = DateTimeOffset.UtcNow;
+        using var cert = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(30));
+        var crt = Convert.ToBase64String(Encoding.ASCII.GetBytes(cert.ExportCertificatePem()));
+        var pem = Convert.ToBase64String(Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["type"] = "kubernetes.io/tls",
+            ["data"] = new JsonObject { ["tls.crt"] = crt, ["tls.key"] = pem },
+        };
+    }
+}

@@ -1,0 +1,153 @@
+using System.Text.Json.Nodes;
+using Switchyard.Conformance.Environments;
+using Switchyard.Conformance.Http;
+using Switchyard.Conformance.Kube;
+
+namespace Switchyard.Conformance;
+
+/// <summary>What a test body works with: the API, status waiters, the HTTP client and the objects it created.</summary>
+internal sealed class TestContext
+{
+    private readonly List<JsonObject> created = [];
+    private readonly IReadOnlyDictionary<string, string> placeholders;
+    private readonly Action<string> log;
+
+    public TestContext(IConformanceEnvironment env, GatewayHttp http, string gatewayClassName, string controllerName, IReadOnlyDictionary<string, string> placeholders, ConformanceOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        Env = env;
+        Http = http;
+        GatewayClassName = gatewayClassName;
+        ControllerName = controllerName;
+        this.placeholders = placeholders;
+        this.log = log;
+        Options = options;
+        Ct = cancellationToken;
+        Waiters = new Waiters(env.Kube, controllerName, options.Timeout);
+    }
+
+    public const string Infra = "gateway-conformance-infra";
+    public const string AppBackend = "gateway-conformance-app-backend";
+    public const string WebBackend = "gateway-conformance-web-backend";
+
+    public IConformanceEnvironment Env { get; }
+
+    public KubeObjects Kube => Env.Kube;
+
+    public Waiters Waiters { get; }
+
+    public GatewayHttp Http { get; }
+
+    public string GatewayClassName { get; }
+
+    public string ControllerName { get; }
+
+    public ConformanceOptions Options { get; }
+
+    public CancellationToken Ct { get; }
+
+    public void Log(string line) => log(line);
+
+    /// <summary>Applies an embedded manifest; its objects are deleted when the test ends (upstream's MustApplyWithCleanup).</summary>
+    public async Task ApplyAsync(string manifest, bool cleanup = true)
+    {
+        foreach (var obj in SuiteManifests.Load(manifest, placeholders))
+        {
+            await ApplyObjectAsync(obj, cleanup).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<JsonObject> ApplyObjectAsync(JsonObject obj, bool cleanup = true)
+    {
+        var result = await Kube.ApplyAsync(obj, Ct).ConfigureAwait(false);
+        await Env.OnAppliedAsync(obj, Ct).ConfigureAwait(false);
+        if (cleanup && !created.Any(c => SameObject(c, obj)))
+        {
+            created.Add(obj);
+        }
+
+        return result;
+    }
+
+    /// <summary>Deletes what the test created, newest first, and waits until it is gone.</summary>
+    public async Task CleanupAsync()
+    {
+        for (var i = created.Count - 1; i >= 0; i--)
+        {
+            var (ns, name) = Names.Read(created[i]);
+            await Kube.DeleteAndWaitAsync(KubeObjects.TypeOf(created[i]), ns, name, Options.Timeout, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        created.Clear();
+    }
+
+    /// <summary>Waits until the Gateway's listener port is reachable and returns its address (<c>host:port</c>).</summary>
+    public async Task<string> GatewayAddressAsync(NN gateway, int port = 80)
+    {
+        string? address = null;
+        await Poll.UntilAsync($"an address for Gateway {gateway} port {port}", Options.Timeout, async ct =>
+        {
+            address = await Env.TryGetGatewayAddressAsync(gateway, port, ct).ConfigureAwait(false);
+            return (address is not null, "no address yet");
+        }, Ct).ConfigureAwait(false);
+        return address!;
+    }
+
+    /// <summary>
+    /// Upstream's <c>MakeRequestAndExpectEventuallyConsistentResponse</c>: sends the request until
+    /// <see cref="ConformanceOptions.RequiredConsecutiveSuccesses"/> answers in a row match, failing at the timeout
+    /// with the last mismatch. The Gateway address is looked up on every attempt.
+    /// </summary>
+    public async Task ExpectAsync(NN gateway, ExpectedResponse expected, int port = 80)
+    {
+        var successes = 0;
+        await Poll.UntilAsync(expected.Describe(), Options.Timeout, async ct =>
+        {
+            var address = await Env.TryGetGatewayAddressAsync(gateway, port, ct).ConfigureAwait(false);
+            if (address is null)
+            {
+                successes = 0;
+                return (false, "the Gateway has no address");
+            }
+
+            while (true)
+            {
+                var why = await TryOnceAsync(address, expected, ct).ConfigureAwait(false);
+                if (why is not null)
+                {
+                    successes = 0;
+                    return (false, why);
+                }
+
+                if (++successes >= Options.RequiredConsecutiveSuccesses)
+                {
+                    return (true, "");
+                }
+            }
+        }, Ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends once; null when the answer matched, otherwise why not.</summary>
+    public async Task<string?> TryOnceAsync(string address, ExpectedResponse expected, CancellationToken ct)
+    {
+        CapturedResponse actual;
+        try
+        {
+            actual = await Http.SendAsync(address, expected, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            return $"request failed: {ex.Message}";
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return $"no answer within {Http.RequestTimeout.TotalSeconds:0.#}s";
+        }
+
+        return GatewayHttp.Compare(expected, actual, address);
+    }
+
+    public static NN Nn(string ns, string name) => new(ns, name);
+
+    private static bool SameObject(JsonObject a, JsonObject b) =>
+        KubeObjects.TypeOf(a) == KubeObjects.TypeOf(b) && Names.Read(a) == Names.Read(b);
+}
