@@ -10,4 +10,5 @@ root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(DevApiServerCommand.Create());
 root.Subcommands.Add(QuickstartCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ConformanceCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
