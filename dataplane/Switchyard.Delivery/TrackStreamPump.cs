@@ -121,7 +121,7 @@ public sealed class TrackStreamPump
                     _observer.OnMessage(UnroutedLabel, DeliveryOutcome.NoRoute, message.Payload.Length, TimeSpan.Zero);
                     state.Fail(DeliveryOutcome.NoRoute, failure == TrackRouteFailure.NoRule
                         ? $"no rule takes track_type '{message.Header.GetTrackType()}' track_id '{message.Header.GetTrackId()}'"
-                        : $"rule {route.Rule?.Name} has no ready endpoint");
+                        : "the matching rule has no backend with a ready endpoint");
                     break;
                 }
 

@@ -96,7 +96,10 @@ public sealed class GatewayScenarioTests(ITestOutputHelper output)
         for (var reload = 1; reload <= 20; reload++)
         {
             var target = applied + 1;
-            await File.WriteAllTextAsync(backends, reload % 2 == 1 ? moved : original);
+            // Written the way editors and ConfigMap mounts do it: whole, then renamed into place.
+            var staged = Path.Combine(Path.GetTempPath(), $"switchyard-backends-{Guid.NewGuid():N}.tmp");
+            await File.WriteAllTextAsync(staged, reload % 2 == 1 ? moved : original);
+            File.Move(staged, backends, overwrite: true);
             await Eventually(() => Task.FromResult(Volatile.Read(ref applied) >= target));
             await video.SendAsync("live_video", "video", new byte[1000]);
 

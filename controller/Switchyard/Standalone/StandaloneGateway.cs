@@ -94,12 +94,13 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
         Log.Certificate(_logger, Certificate.Subject, Certificate.NotAfter, Convert.ToBase64String(TlsCertificates.Sha256OfDer(Certificate)));
 
         // :: Step 3
-        _exporter = new PrometheusExporter(GatewayMetrics.MeterName);
         _gateway = new WebTransportGateway(ManagedQuicTransport.Instance, new WebTransportGatewayOptions
         {
             ListenEndPoint = _options.QuicEndPoint,
             Certificate = Certificate,
         }, _loggerFactory);
+        var meter = _gateway.Metrics.Meter;
+        _exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
         Apply(first.Snapshot!);
         await _gateway.StartAsync(cancellationToken).ConfigureAwait(false);
         _admin = await AdminServer.StartAsync(_options.AdminEndPoint, _exporter, () => _gateway.IsReady).ConfigureAwait(false);

@@ -9,8 +9,8 @@ public class PrometheusExporterTests
     [Fact]
     public void DeliveryOutcomes_AreExposedWithTheirLabels()
     {
-        using var exporter = new PrometheusExporter(GatewayMetrics.MeterName);
         using var metrics = new GatewayMetrics();
+        using var exporter = new PrometheusExporter(m => ReferenceEquals(m, metrics.Meter));
 
         metrics.OnMessage("video", DeliveryOutcome.Delivered, 9000, TimeSpan.FromMilliseconds(0.3));
         metrics.OnMessage("video", DeliveryOutcome.Delivered, 1000, TimeSpan.FromMilliseconds(7));
@@ -42,6 +42,19 @@ public class PrometheusExporterTests
         Assert.Contains("switchyard_delivery_duration_seconds_bucket{track_type=\"video\",le=\"0.01\"} 2", lines);
         Assert.Contains("switchyard_delivery_duration_seconds_bucket{track_type=\"video\",le=\"+Inf\"} 2", lines);
         Assert.Contains("switchyard_delivery_duration_seconds_count{track_type=\"video\"} 2", lines);
+    }
+
+    [Fact]
+    public void TwoGatewaysInOneProcess_ExportOnlyTheirOwnMeter()
+    {
+        using var mine = new GatewayMetrics();
+        using var other = new GatewayMetrics();
+        using var exporter = new PrometheusExporter(m => ReferenceEquals(m, mine.Meter));
+
+        mine.OnMessage("chat", DeliveryOutcome.Delivered, 10, TimeSpan.Zero);
+        other.OnMessage("chat", DeliveryOutcome.Delivered, 10, TimeSpan.Zero);
+
+        Assert.Contains("switchyard_wt_messages_total{outcome=\"delivered\",track_type=\"chat\"} 1", exporter.Scrape().Split('\n'));
     }
 
     [Fact]

@@ -49,6 +49,9 @@ public sealed class GatewayMetrics : IDeliveryObserver, IDisposable
         _meter.CreateObservableCounter("switchyard_quic_packets_lost_total", () => Sum(s => s.PacketsLost), description: "Packets declared lost on open connections.");
     }
 
+    /// <summary>The meter holding this instance's instruments; export exactly it.</summary>
+    public Meter Meter => _meter;
+
     /// <summary>A session opened (+1) or closed (-1).</summary>
     public void SessionChanged(int delta) => _sessions.Add(delta);
 

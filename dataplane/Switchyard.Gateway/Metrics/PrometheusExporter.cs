@@ -15,16 +15,24 @@ namespace Switchyard.Gateway.Metrics;
 public sealed class PrometheusExporter : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly string _meterPrefix;
     private readonly ConcurrentDictionary<Instrument, Series> _series = new();
 
-    /// <summary>Starts listening to meters named <paramref name="meterPrefix"/>*.</summary>
+    /// <summary>Starts listening to every meter named <paramref name="meterPrefix"/>*.</summary>
     public PrometheusExporter(string meterPrefix = "Switchyard")
+        : this(meter => meter.Name.StartsWith(meterPrefix, StringComparison.Ordinal))
     {
-        _meterPrefix = meterPrefix;
+    }
+
+    /// <summary>
+    /// Starts listening to the meters <paramref name="include"/> selects. Meters are process-wide, so a process hosting
+    /// several gateways (tests do) passes the one <see cref="Meter"/> instance it exports.
+    /// </summary>
+    public PrometheusExporter(Func<Meter, bool> include)
+    {
+        ArgumentNullException.ThrowIfNull(include);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith(_meterPrefix, StringComparison.Ordinal))
+            if (include(instrument.Meter))
             {
                 _series[instrument] = new Series(instrument);
                 listener.EnableMeasurementEvents(instrument);
