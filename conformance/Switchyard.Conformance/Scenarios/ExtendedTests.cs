@@ -17,6 +17,25 @@ internal static class ExtendedTests
             await t.ExpectAsync(gw, Ok("/", "infra-backend-v1"));
         });
 
+        yield return new("GatewayHTTPListenerIsolation", "A request is served only by the routes of the most specific listener matching its host.", ["GatewayHTTPListenerIsolation"], ["tests/gateway-http-listener-isolation.yaml"], async t =>
+        {
+            var gw = Gw("http-listener-isolation");
+            var listeners = new[] { ("empty-hostname", "bar.com"), ("wildcard-example-com", "bar.example.com"), ("wildcard-foo-example-com", "bar.foo.example.com"), ("abc-foo-example-com", "abc.foo.example.com") };
+            await t.Waiters.GatewayMustBeReadyAsync(gw, t.Ct);
+            foreach (var (listener, _) in listeners)
+            {
+                await t.Waiters.HttpRouteMustHaveParentsAsync(Route("attaches-to-" + listener), [new(gw, [T("Accepted")], listener)], t.Ct);
+            }
+
+            foreach (var (listener, host) in listeners)
+            {
+                foreach (var (other, _) in listeners)
+                {
+                    await t.ExpectAsync(gw, other == listener ? Ok("/" + other, "infra-backend-v1", host) : Status("/" + other, 404, host));
+                }
+            }
+        });
+
         yield return new("HTTPRoute303Redirect", "RequestRedirect with status 303.", ["HTTPRoute303RedirectStatusCode"], ["tests/httproute-303-redirect.yaml"], t => RedirectsAsync(t, "303-redirect", [Redirect("/see-other", 303, new ExpectedRedirect())]));
 
         yield return new("HTTPRoute307Redirect", "RequestRedirect with status 307.", ["HTTPRoute307RedirectStatusCode"], ["tests/httproute-307-redirect.yaml"], t => RedirectsAsync(t, "307-redirect", [Redirect("/temporary", 307, new ExpectedRedirect())]));

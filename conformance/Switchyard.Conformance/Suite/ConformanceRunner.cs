@@ -33,7 +33,7 @@ public static class ConformanceRunner
         "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteResponseHeaderModification",
         "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect", "HTTPRouteRequestTimeout", "HTTPRouteBackendTimeout",
         "HTTPRoute303RedirectStatusCode", "HTTPRoute307RedirectStatusCode", "HTTPRoute308RedirectStatusCode",
-        "HTTPRouteNamedRouteRule", "GatewayPort8080", "HTTPRouteParentRefPort",
+        "HTTPRouteNamedRouteRule", "GatewayPort8080", "HTTPRouteParentRefPort", "GatewayHTTPListenerIsolation",
     ];
 
     /// <summary>
@@ -97,6 +97,11 @@ public static class ConformanceRunner
             await setup.ApplyAsync("base.yaml", cleanup: false).ConfigureAwait(false);
             await setup.ApplyObjectAsync(TlsSecret(TestContext.Infra, "tls-validity-checks-certificate", ["*.org", "example.org", "second-example.org", "*.wildcard.org", "secure.test.com"]), cleanup: false).ConfigureAwait(false);
             await setup.ApplyObjectAsync(TlsSecret(TestContext.WebBackend, "certificate", ["*.example.com", "example.com"]), cleanup: false).ConfigureAwait(false);
+            if (options.Kubeconfig is not null)
+            {
+                await DeploymentsMustBeReadyAsync(setup, cancellationToken).ConfigureAwait(false);
+            }
+
             foreach (var gw in new[] { "same-namespace", "same-namespace-with-https-listener", "all-namespaces", "backend-namespaces" })
             {
                 await setup.Waiters.GatewayMustBeReadyAsync(new NN(TestContext.Infra, gw), cancellationToken).ConfigureAwait(false);
@@ -166,6 +171,20 @@ public static class ConformanceRunner
         var outcome = failure is null ? TestOutcome.Passed : TestOutcome.Failed;
         log($"conformance: {outcome} {test.ShortName} in {watch.Elapsed.TotalSeconds:0.0}s{(failure is null ? "" : ": " + failure)}");
         return new TestResult(test.ShortName, test.IsCore, test.Features, outcome, watch.Elapsed, failure ?? "");
+    }
+
+    /// <summary>Upstream's NamespacesMustBeReady for the echo backends: every Deployment of the base namespaces has all replicas ready.</summary>
+    private static async Task DeploymentsMustBeReadyAsync(TestContext setup, CancellationToken cancellationToken)
+    {
+        foreach (var ns in new[] { TestContext.Infra, TestContext.AppBackend, TestContext.WebBackend })
+        {
+            await Poll.UntilAsync($"Deployments in {ns} to be ready", setup.Options.Timeout * 5, async ct =>
+            {
+                var list = await setup.Kube.For(KubeObjects.Deployments).ListAsync(ns, null, ct).ConfigureAwait(false);
+                var pending = list.Items.Where(d => (Conditions.Long(d["status"], "readyReplicas") ?? 0) < (Conditions.Long(d["spec"], "replicas") ?? 1)).Select(d => Names.Read(d).Name).ToList();
+                return (pending.Count == 0, "not ready: " + string.Join(", ", pending));
+            }, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A <c>kubernetes.io/tls</c> Secret with a new self-signed certificate (upstream's MustCreateSelfSignedCertSecret).</summary>
