@@ -116,7 +116,7 @@ public sealed class TrackRouteTable
             // "*.example.com" matches "a.example.com" and "a.b.example.com" but not "example.com" (Gateway API hostname rules).
             _wildcardSuffixes = route.Hostnames.Where(h => h.StartsWith("*.", StringComparison.Ordinal))
                 .Select(h => h[1..].ToLowerInvariant()).ToImmutableArray();
-            Rules = route.Rules.Select((r, i) => new CompiledRule(route.Name, r)).ToImmutableArray();
+            Rules = route.Rules.Select(r => new CompiledRule(route.Name, r)).ToImmutableArray();
         }
 
         public ImmutableArray<CompiledRule> Rules { get; }
@@ -173,6 +173,7 @@ public sealed class CompiledRule
     private sealed class CompiledMatch
     {
         private readonly PathMatchIr? _path;
+        private readonly string? _prefix;
         private readonly byte[]? _trackType;
         private readonly byte[]? _trackId;
         private readonly bool _trackIdPrefix;
@@ -180,6 +181,9 @@ public sealed class CompiledRule
         public CompiledMatch(WebTransportMatchIr match)
         {
             _path = match.Path;
+
+            // Trimmed once here: the path is checked for every message, and TrimEnd would allocate each time.
+            _prefix = match.Path?.Value.TrimEnd('/');
             _trackType = match.TrackType is null ? null : Encoding.ASCII.GetBytes(match.TrackType);
             _trackId = match.TrackId is null ? null : Encoding.UTF8.GetBytes(match.TrackId.Value);
             _trackIdPrefix = match.TrackId?.Type == TrackIdMatchType.Prefix;
@@ -190,9 +194,8 @@ public sealed class CompiledRule
             PathMatchType.Exact => string.Equals(path, _path.Value, StringComparison.Ordinal),
 
             // Element-wise prefix, as Gateway API PathPrefix: "/wt" matches "/wt" and "/wt/x", not "/wtx".
-            PathMatchType.PathPrefix => _path.Value == "/" ||
-                (path.StartsWith(_path.Value.TrimEnd('/'), StringComparison.Ordinal) &&
-                 (path.Length == _path.Value.TrimEnd('/').Length || path[_path.Value.TrimEnd('/').Length] == '/')),
+            PathMatchType.PathPrefix => _prefix!.Length == 0 ||
+                (path.StartsWith(_prefix, StringComparison.Ordinal) && (path.Length == _prefix.Length || path[_prefix.Length] == '/')),
             _ => false,
         };
 
