@@ -95,12 +95,14 @@ public sealed class GatewayScenarioTests(ITestOutputHelper output)
         Assert.NotEqual(original, moved);
         for (var reload = 1; reload <= 20; reload++)
         {
-            var target = applied + 1;
             // Written the way editors and ConfigMap mounts do it: whole, then renamed into place.
             var staged = Path.Combine(Path.GetTempPath(), $"switchyard-backends-{Guid.NewGuid():N}.tmp");
             await File.WriteAllTextAsync(staged, reload % 2 == 1 ? moved : original);
             File.Move(staged, backends, overwrite: true);
-            await Eventually(() => Task.FromResult(Volatile.Read(ref applied) >= target));
+            var expectedPort = reload % 2 == 1 ? second.Port : quickstart.Chat.Port;
+
+            // Wait for this reload's content itself, not a count of reloads: one rename can raise several watcher events.
+            await Eventually(() => Task.FromResult(ChatRoutesTo(quickstart, expectedPort)));
             await video.SendAsync("live_video", "video", new byte[1000]);
 
             // A new chat stream after each reload goes where the configuration now points.
@@ -114,9 +116,14 @@ public sealed class GatewayScenarioTests(ITestOutputHelper output)
         video.Finish();
         await Eventually(async () => (await QuickstartHarness.StatsAsync(quickstart.Video)).GetValueOrDefault("live_video").Messages == 20);
         Assert.False(client.Session.IsClosed);
+        Assert.True(Volatile.Read(ref applied) >= 20, $"only {applied} configurations applied");
         Assert.Equal(10, (await QuickstartHarness.StatsAsync(second)).Count);
         Assert.Equal(10, (await QuickstartHarness.StatsAsync(quickstart.Chat)).Count);
     }
+
+    private static bool ChatRoutesTo(QuickstartHarness quickstart, int port) =>
+        quickstart.Gateway.Gateway.Router.Current.MatchSession("127.0.0.1", "/wt")?.Match("chat"u8, "x"u8) is { } rule &&
+        rule.Rule.Backends.Any(b => b.Endpoints.Any(e => e.Port == port));
 
     private static async Task Eventually(Func<Task<bool>> condition, int seconds = 15)
     {
