@@ -3,6 +3,14 @@ using Microsoft.AspNetCore.Http;
 
 namespace Switchyard.Proxy.Tests.Forwarding;
 
+/// <summary>
+/// Streaming tests measure process-wide allocation, so they run alone: other test classes running in parallel would
+/// count their own allocations against the bound.
+/// </summary>
+[CollectionDefinition(nameof(StreamingTests), DisableParallelization = true)]
+public sealed class StreamingTestsCollection;
+
+[Collection(nameof(StreamingTests))]
 public class StreamingTests
 {
     private const long Size = 50L * 1024 * 1024;
