@@ -2,9 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Switchyard.Benchmarks.Quic;
+namespace Switchyard.Benchmarks.Harness;
 
-/// <summary>CPU time of processes on Linux: a live process from /proc/PID/stat, reaped children from getrusage.</summary>
+/// <summary>
+/// CPU time and memory of processes on Linux: a live process from /proc/PID/stat and /proc/PID/status, reaped children
+/// from getrusage.
+/// </summary>
 internal static partial class ProcessMeter
 {
     private const int ScClockTicks = 2;      // _SC_CLK_TCK
@@ -22,6 +25,64 @@ internal static partial class ProcessMeter
         var user = long.Parse(fields[11], CultureInfo.InvariantCulture);
         var system = long.Parse(fields[12], CultureInfo.InvariantCulture);
         return (user + system) / TicksPerSecond;
+    }
+
+    /// <summary>User + system CPU seconds of a process and of its live children (nginx's master and its workers).</summary>
+    public static double TreeCpuSeconds(int pid) => TreePids(pid).Sum(p => TryCpuSeconds(p));
+
+    /// <summary>Resident set size in bytes (VmRSS of /proc/PID/status), or 0 when the process is gone.</summary>
+    public static long RssBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    var kb = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return 0;
+    }
+
+    /// <summary>Resident set size of a process and its live children.</summary>
+    public static long TreeRssBytes(int pid) => TreePids(pid).Sum(RssBytes);
+
+    /// <summary>The process and its direct children (from /proc/PID/task/*/children).</summary>
+    public static IReadOnlyList<int> TreePids(int pid)
+    {
+        var pids = new List<int> { pid };
+        try
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                var children = File.ReadAllText(Path.Combine(task, "children"));
+                pids.AddRange(children.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => int.Parse(c, CultureInfo.InvariantCulture)));
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return pids.Distinct().ToList();
+    }
+
+    private static double TryCpuSeconds(int pid)
+    {
+        try
+        {
+            return CpuSeconds(pid);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>User + system CPU seconds of every child this process has waited for (getrusage RUSAGE_CHILDREN).</summary>
@@ -59,7 +120,7 @@ internal sealed class ChildProcess : IDisposable
 {
     private readonly System.Text.StringBuilder _output = new();
 
-    public ChildProcess(string file, IEnumerable<string> arguments)
+    public ChildProcess(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
@@ -69,6 +130,11 @@ internal sealed class ChildProcess : IDisposable
 
         info.Environment.Remove("TESTCASE");
         info.Environment.Remove("SSLKEYLOGFILE");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         Process = new Process { StartInfo = info };
         Process.OutputDataReceived += (_, e) => Append(e.Data);
         Process.ErrorDataReceived += (_, e) => Append(e.Data);
