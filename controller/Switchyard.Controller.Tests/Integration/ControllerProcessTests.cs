@@ -116,13 +116,14 @@ public sealed class ControllerProcessTests
         // The leader dies without releasing the Lease; the follower takes over once the lease expires.
         var killed = Stopwatch.StartNew();
         a.Kill();
-        await Eventually.TrueAsync(() => Holder() == "replica-b", TimeSpan.FromSeconds(20), Describe);
+        await b.WaitForStderrAsync(l => l.Contains("replica-b (this replica) holds lease", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         var takeover = killed.Elapsed;
+        Assert.Equal("replica-b", Holder());
 
-        // client-go's rule: the follower waits leaseDuration from when it last saw the record change, and polls every
-        // retryPeriod × [1, 2.2). It may have seen the last renewal one poll late and notice expiry one poll late:
-        // leaseDuration + 2 × 2.2 × retryPeriod, plus a second for process scheduling on a shared machine.
-        var bound = leaseDuration + (retryPeriod * 4.4) + TimeSpan.FromSeconds(1);
+        // The follower waits leaseDuration from when it last saw the record change; it polls a live holder every
+        // retryPeriod and wakes at expiry (LeaderElector.NextAcquireDelay), so it takes over within
+        // leaseDuration + retryPeriod of the kill. The slack covers process scheduling on a shared 2-core machine (1.15 s seen at load average 30; the in-process LeaderElectorTests hold the tighter 0.4 s slack).
+        var bound = leaseDuration + retryPeriod + TimeSpan.FromSeconds(1.5);
         Assert.True(takeover <= bound, $"took over after {takeover}, bound {bound}\n{Describe()}");
         Assert.True(takeover >= leaseDuration - TimeSpan.FromSeconds(1), $"took over after only {takeover}: the lease was not respected\n{Describe()}");
 

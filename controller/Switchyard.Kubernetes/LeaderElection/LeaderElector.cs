@@ -165,8 +165,7 @@ public sealed class LeaderElector
 
             try
             {
-                // client-go's JitterFactor 1.2: wait between retryPeriod and 2.2 × retryPeriod.
-                await Task.Delay(_config.RetryPeriod * (1 + (1.2 * Random.Shared.NextDouble())), _config.TimeProvider, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(NextAcquireDelay(), _config.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -175,6 +174,36 @@ public sealed class LeaderElector
         }
 
         return false;
+    }
+
+    /// <summary>How long a candidate waits before its next attempt to acquire.</summary>
+    /// <remarks>
+    /// client-go waits a jittered retryPeriod × [1, 2.2) between attempts, so a follower may see the leader's last
+    /// renewal up to 2.2 retry periods late and notice its expiry up to 2.2 retry periods late again: takeover after a
+    /// crash can take leaseDuration + 4.4 × retryPeriod. Here a follower watching a live holder polls every
+    /// retryPeriod exactly (a GET, so there is no write contention to spread out) and wakes at the moment the lease
+    /// it observed expires. It therefore sees the last renewal at most one retryPeriod late and acts on expiry at
+    /// once: takeover within leaseDuration + retryPeriod of the crash, plus request latency. The jitter stays for a
+    /// free or contended lease, where candidates would otherwise write at the same instant.
+    /// </remarks>
+    internal TimeSpan NextAcquireDelay()
+    {
+        var jittered = _config.RetryPeriod * (1 + (1.2 * Random.Shared.NextDouble()));
+        if (_observedSpec is null || (string?)_observedSpec["holderIdentity"] is not { Length: > 0 } holder || holder == _config.Identity)
+        {
+            return jittered;
+        }
+
+        var duration = _observedSpec["leaseDurationSeconds"] is JsonValue dv && dv.TryGetValue<int>(out var d) ? TimeSpan.FromSeconds(d) : _config.LeaseDuration;
+        var untilExpiry = _observedTime + duration - _config.TimeProvider.GetUtcNow();
+        if (untilExpiry <= TimeSpan.Zero)
+        {
+            return jittered;
+        }
+
+        // A few milliseconds past expiry, so the next attempt does not find the lease still (just) live.
+        var atExpiry = untilExpiry + TimeSpan.FromMilliseconds(5);
+        return atExpiry < _config.RetryPeriod ? atExpiry : _config.RetryPeriod;
     }
 
     private async Task RenewLoopAsync(CancellationToken cancellationToken)
