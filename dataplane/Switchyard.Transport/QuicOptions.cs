@@ -112,4 +112,28 @@ public readonly record struct QuicConnectionStatistics
 
     /// <summary>Bytes received in UDP payloads.</summary>
     public long BytesReceived { get; init; }
+
+    /// <summary>Key updates this endpoint started (RFC 9001 §6.1). 0 where the transport does not count them.</summary>
+    public long KeyUpdatesInitiated { get; init; }
+
+    /// <summary>
+    /// Times the peer's 1-RTT packets moved to a new key phase (RFC 9001 §6.2, §6.3), whoever started the update: the
+    /// proof that the peer really changed its keys. 0 where the transport does not count them.
+    /// </summary>
+    public long KeyPhaseChanges { get; init; }
+
+    /// <summary>
+    /// Server: bytes received from the client before its address was validated (RFC 9000 §8.1). 0 on a client, and
+    /// where the transport does not count them.
+    /// </summary>
+    public long UnvalidatedBytesReceived { get; init; }
+
+    /// <summary>
+    /// Server: bytes sent before the client's address was validated; never more than three times
+    /// <see cref="UnvalidatedBytesReceived"/> (RFC 9000 §8.1).
+    /// </summary>
+    public long UnvalidatedBytesSent { get; init; }
+
+    /// <summary>Server: times the anti-amplification limit held back a datagram that was ready to go (RFC 9000 §8.1).</summary>
+    public long AmplificationLimitedCount { get; init; }
 }

@@ -200,15 +200,24 @@ public class ConnectionScenarioTests
 
             if (pair.Server is { } server)
             {
-                Assert.True(server.UnvalidatedBytesSent <= 3 * server.UnvalidatedBytesReceived, $"sent {server.UnvalidatedBytesSent} for {server.UnvalidatedBytesReceived}");
+                // Read through the statistics the transport seam publishes, checked after every step.
+                var step = server.GetStatistics();
+                Assert.True(step.UnvalidatedBytesSent <= 3 * step.UnvalidatedBytesReceived, $"sent {step.UnvalidatedBytesSent} for {step.UnvalidatedBytesReceived}");
+                Assert.True(step.BytesSent == step.UnvalidatedBytesSent, $"sent {step.BytesSent} in all but {step.UnvalidatedBytesSent} before validation");
             }
 
             return false;
         }, TimeSpan.FromSeconds(5));
         var serverConnection = pair.Server!;
+        var statistics = serverConnection.GetStatistics();
         Assert.False(serverConnection.IsAddressValidated);
-        Assert.True(serverConnection.UnvalidatedBytesSent > 0);
-        Assert.True(serverConnection.AmplificationLimitedCount > 0, "the server should have hit the limit with a certificate flight");
+        Assert.True(statistics.UnvalidatedBytesReceived >= 1200, $"received {statistics.UnvalidatedBytesReceived}");
+        Assert.True(statistics.UnvalidatedBytesSent > 0);
+        Assert.True(statistics.UnvalidatedBytesSent <= 3 * statistics.UnvalidatedBytesReceived);
+
+        // The server kept probing (PTO) for 5 s but the limit held every datagram back after the first flight.
+        Assert.True(statistics.AmplificationLimitedCount > 0, "the server should have hit the limit with a certificate flight");
+        Assert.True(statistics.UnvalidatedBytesSent > 2 * statistics.UnvalidatedBytesReceived, $"the server used only {statistics.UnvalidatedBytesSent} of {3 * statistics.UnvalidatedBytesReceived} bytes allowed");
     }
 
     [Fact]

@@ -14,6 +14,8 @@ public class DatagramLoopTests(Xunit.Abstractions.ITestOutputHelper output)
 
         public bool IsFinished => false;
 
+        public bool HasUrgentSend => false;
+
         public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now)
         {
         }
@@ -37,6 +39,85 @@ public class DatagramLoopTests(Xunit.Abstractions.ITestOutputHelper output)
         public void OnDeadline(long now)
         {
         }
+    }
+
+    /// <summary>Mimics a receiver owing an ACK after every second ack-eliciting packet (RFC 9000 §13.2.2).</summary>
+    private sealed class AckEverySecond(IPEndPoint peer) : IDatagramEndpoint
+    {
+        private int _unacknowledged;
+
+        public int Received { get; private set; }
+
+        public int AcksSent { get; private set; }
+
+        /// <summary>The largest number of datagrams received while an ACK was already owed.</summary>
+        public int WorstBacklog { get; private set; }
+
+        public long? NextDeadline => null;
+
+        public bool IsFinished => false;
+
+        public bool HasUrgentSend => _unacknowledged >= 2;
+
+        public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now)
+        {
+            Received++;
+            _unacknowledged++;
+            WorstBacklog = Math.Max(WorstBacklog, _unacknowledged);
+        }
+
+        public bool TrySend(Span<byte> buffer, out int length, out IPEndPoint to, long now)
+        {
+            to = peer;
+            length = 0;
+            if (_unacknowledged < 2)
+            {
+                return false;
+            }
+
+            _unacknowledged = 0;
+            length = 8;
+            buffer[..length].Fill(0xac);
+            AcksSent++;
+            return true;
+        }
+
+        public void OnDeadline(long now)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task BatchOfQueuedDatagrams_IsAcknowledgedEverySecondDatagramNotOncePerBatch()
+    {
+        // 120 datagrams wait in the socket before the loop starts, so one receive batch drains them all.
+        using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        peer.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.ReceiveBufferSize = 1 << 20;
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        const int count = 120;
+        var payload = new byte[1200];
+        for (var i = 0; i < count; i++)
+        {
+            peer.SendTo(payload, socket.LocalEndPoint!);
+        }
+
+        var endpoint = new AckEverySecond((IPEndPoint)peer.LocalEndPoint!);
+        using var loop = new DatagramLoop(socket, endpoint, "test");
+        await Task.Delay(50);
+        loop.Start();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await loop.Invoke(() => endpoint.Received) < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        var (received, acks, backlog) = await loop.Invoke(() => (endpoint.Received, endpoint.AcksSent, endpoint.WorstBacklog));
+        output.WriteLine($"received {received}, acks {acks}, worst backlog {backlog}, urgent flushes {loop.UrgentFlushes}");
+        Assert.Equal(count, received);
+        Assert.Equal(count / 2, acks);
+        Assert.Equal(2, backlog);
     }
 
     [Fact]

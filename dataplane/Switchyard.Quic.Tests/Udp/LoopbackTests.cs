@@ -80,6 +80,87 @@ public class LoopbackTests
         await serverTask;
     }
 
+    /// <summary>The server writes <paramref name="size"/> bytes on a stream the client opens; returns what the client read.</summary>
+    private static async Task<long> DownloadAsync(IQuicListener listener, IQuicConnection client, int size, Func<Task>? whileDownloading, CancellationToken cancellationToken)
+    {
+        var serverTask = Task.Run(async () =>
+        {
+            var connection = await listener.AcceptConnectionAsync(cancellationToken);
+            await using var stream = await connection.AcceptInboundStreamAsync(cancellationToken);
+            var request = new byte[16];
+            while (await stream.ReadAsync(request, cancellationToken) > 0)
+            {
+            }
+
+            var chunk = new byte[64 * 1024];
+            for (var sent = 0; sent < size; sent += chunk.Length)
+            {
+                await stream.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, size - sent)), false, cancellationToken);
+            }
+
+            stream.CompleteWrites();
+            await stream.WritesClosed.WaitAsync(cancellationToken);
+        });
+        await using var stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cancellationToken);
+        await stream.WriteAsync("GET"u8.ToArray(), true, cancellationToken);
+        var during = whileDownloading?.Invoke() ?? Task.CompletedTask;
+        var buffer = new byte[64 * 1024];
+        long total = 0;
+        int n;
+        while ((n = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += n;
+        }
+
+        await during;
+        await serverTask;
+        return total;
+    }
+
+    [Fact]
+    public async Task BulkDownload_ClientAcknowledgesAtLeastEverySecondPacket()
+    {
+        // RFC 9000 §13.2.2: a receiver acknowledges at least every second ack-eliciting packet. The client's loop reads
+        // datagrams in batches; before the fix it acknowledged a whole batch (dozens of packets) with one ACK.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var listener = await ManagedQuicTransport.Instance.ListenAsync(ServerOptions(), timeout.Token);
+        await using var client = await ManagedQuicTransport.Instance.ConnectAsync(ClientOptions(listener.LocalEndPoint), timeout.Token);
+        const int size = 8 * 1024 * 1024;
+        Assert.Equal(size, await DownloadAsync(listener, client, size, null, timeout.Token));
+        var managed = (ManagedQuicConnection)client;
+        var (eliciting, acks, urgent) = await managed.Loop.Invoke(() => (managed.Connection.AckElicitingPacketsReceived, managed.Connection.AckFramesSent, managed.Loop.UrgentFlushes));
+        Assert.True(eliciting > 5000, $"only {eliciting} ack-eliciting packets for {size} bytes");
+        Assert.True(acks >= (eliciting / 2) - 2, $"{acks} ACK frames for {eliciting} ack-eliciting packets (urgent flushes {urgent})");
+    }
+
+    [Fact]
+    public async Task ClientKeyUpdate_ThroughTheSeam_ServerFollowsAndDataKeepsFlowing()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var listener = await ManagedQuicTransport.Instance.ListenAsync(ServerOptions(), timeout.Token);
+        await using var client = await ManagedQuicTransport.Instance.ConnectAsync(ClientOptions(listener.LocalEndPoint), timeout.Token);
+        var initiator = Assert.IsAssignableFrom<IQuicKeyUpdateInitiator>(client);
+        const int size = 4 * 1024 * 1024;
+
+        // Asked right after the handshake: it waits until the handshake is confirmed and a 1-RTT packet acknowledged (RFC 9001 §6.1).
+        Assert.Equal(size, await DownloadAsync(listener, client, size, () => initiator.RequestKeyUpdateAsync(timeout.Token).AsTask(), timeout.Token));
+        var statistics = client.GetStatistics();
+        Assert.Equal(1, statistics.KeyUpdatesInitiated);
+        Assert.Equal(1, statistics.KeyPhaseChanges);
+        Assert.True(((ManagedQuicConnection)client).Connection.CurrentKeyPhase);
+    }
+
+    [Fact]
+    public async Task KeyUpdateRequest_AfterClose_Throws()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await using var listener = await ManagedQuicTransport.Instance.ListenAsync(ServerOptions(), timeout.Token);
+        var client = await ManagedQuicTransport.Instance.ConnectAsync(ClientOptions(listener.LocalEndPoint), timeout.Token);
+        await client.CloseAsync(0, timeout.Token);
+        await Assert.ThrowsAsync<QuicException>(async () => await ((IQuicKeyUpdateInitiator)client).RequestKeyUpdateAsync(timeout.Token));
+        await client.DisposeAsync();
+    }
+
     [Fact]
     public async Task WrongPinnedCertificate_FailsTheHandshake()
     {

@@ -76,6 +76,9 @@ internal interface IConnectionEvents
     void OnConnectionIdIssued(byte[] connectionId);
 
     void OnConnectionIdRetired(byte[] connectionId);
+
+    /// <summary>This endpoint began sending with new 1-RTT keys because it started a key update (RFC 9001 §6.1).</summary>
+    void OnKeyUpdateStarted();
 }
 
 /// <summary>A handle to a stream inside the connection, passed to events.</summary>

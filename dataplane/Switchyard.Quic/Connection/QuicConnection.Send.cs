@@ -41,6 +41,11 @@ internal sealed partial class QuicConnection
             return false;
         }
 
+        if (_keyUpdatePending)
+        {
+            RequestKeyUpdate();
+        }
+
         var limit = Math.Min(buffer.Length, _settings.MaxDatagramSize);
         if (_isServer && !_addressValidated)
         {
@@ -265,6 +270,7 @@ internal sealed partial class QuicConnection
             if (ackWritten)
             {
                 tracker.OnAckSent(now);
+                AckFramesSent++;
             }
         }
 

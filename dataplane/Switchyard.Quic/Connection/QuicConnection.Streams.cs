@@ -329,5 +329,10 @@ internal sealed partial class QuicConnection
         PacketsLost = PacketsLost,
         BytesSent = BytesSent,
         BytesReceived = BytesReceived,
+        KeyUpdatesInitiated = KeyUpdatesInitiated,
+        KeyPhaseChanges = KeyUpdateCount,
+        UnvalidatedBytesReceived = UnvalidatedBytesReceived,
+        UnvalidatedBytesSent = UnvalidatedBytesSent,
+        AmplificationLimitedCount = AmplificationLimitedCount,
     };
 }

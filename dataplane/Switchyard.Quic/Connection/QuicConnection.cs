@@ -65,6 +65,7 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
     private bool _writeKeyPhase;
     private long _firstPacketInWritePhase;
     private long _firstPacketInReadPhase;
+    private bool _keyUpdatePending;
 
     // Path and address validation (RFC 9000 §8, §9).
     private IPEndPoint _remote;
@@ -200,11 +201,48 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
 
     public bool IsAddressValidated => _addressValidated;
 
+    /// <summary>Times the peer's 1-RTT packets moved to a new key phase (RFC 9001 §6.2), whoever started the update.</summary>
     public long KeyUpdateCount { get; private set; }
 
     public bool CurrentKeyPhase => _writeKeyPhase;
 
     public long PathValidationsSucceeded { get; private set; }
+
+    /// <summary>Key updates this endpoint started (RFC 9001 §6.1); <see cref="KeyUpdateCount"/> counts read-key changes.</summary>
+    public long KeyUpdatesInitiated { get; private set; }
+
+    /// <summary>Ack-eliciting packets received and processed, in all packet number spaces (RFC 9000 §13.2.1).</summary>
+    public long AckElicitingPacketsReceived { get; private set; }
+
+    /// <summary>ACK frames sent, in all packet number spaces.</summary>
+    public long AckFramesSent { get; private set; }
+
+    /// <summary>
+    /// True when an ACK frame is owed without delay (RFC 9000 §13.2.1, §13.2.2): an ack-eliciting Initial or Handshake
+    /// packet, an ack-eliciting packet out of order or after a gap, or the second ack-eliciting packet since the last
+    /// ACK. A driver that receives datagrams in batches checks this after each one and sends before reading on, so a
+    /// batch of 60 packets yields 30 ACKs rather than one.
+    /// </summary>
+    public bool IsAckUrgent
+    {
+        get
+        {
+            if (State is not (ConnectionState.Handshaking or ConnectionState.Established))
+            {
+                return false;
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                if (!_discarded[i] && _writeKeys[i] is not null && (i != AppSpace || _handshakeComplete) && _trackers[i].HasAckToSend && _trackers[i].ShouldSendAckNow)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     public long StatelessResetsDetected { get; private set; }
 
@@ -553,6 +591,11 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
         }
 
         _trackers[space].OnPacketReceived(pn, ackEliciting, now);
+        if (ackEliciting)
+        {
+            AckElicitingPacketsReceived++;
+        }
+
         _idleDeadline = _idleTimeoutMicros > 0 ? now + Math.Max(_idleTimeoutMicros, 3 * CurrentPto()) : long.MaxValue;
         _ackElicitingSentSinceReceive = false;
 
@@ -685,13 +728,30 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
     /// </summary>
     public bool RequestKeyUpdate()
     {
-        if (!_handshakeConfirmed || _writeKeyPhase != _readKeyPhase || _recovery.LargestAcked(PacketNumberSpace.ApplicationData) < _firstPacketInWritePhase)
+        if (State != ConnectionState.Established || !_handshakeConfirmed || _writeKeyPhase != _readKeyPhase
+            || _recovery.LargestAcked(PacketNumberSpace.ApplicationData) < _firstPacketInWritePhase)
         {
             return false;
         }
 
         UpdateWriteKeys();
+        _keyUpdatePending = false;
+        KeyUpdatesInitiated++;
+        Events.OnKeyUpdateStarted();
         return true;
+    }
+
+    /// <summary>
+    /// Starts a key update now if <see cref="RequestKeyUpdate"/> allows it, else remembers the wish and starts it from
+    /// <see cref="TrySend"/> once the handshake is confirmed and a packet of the current phase is acknowledged
+    /// (RFC 9001 §6.1). <see cref="IConnectionEvents.OnKeyUpdateStarted"/> reports when it began.
+    /// </summary>
+    public void ScheduleKeyUpdate()
+    {
+        if (!RequestKeyUpdate())
+        {
+            _keyUpdatePending = true;
+        }
     }
 
     private void AfterCryptoProgress(long now)
@@ -957,6 +1017,10 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
         }
 
         public void OnConnectionIdRetired(byte[] connectionId)
+        {
+        }
+
+        public void OnKeyUpdateStarted()
         {
         }
     }

@@ -41,6 +41,7 @@ internal sealed class QuicServerEndpoint : IDisposable
     private readonly RetryTokenProtector _tokens = new();
     private readonly byte[] _resetKey;
     private int _sendCursor;
+    private QuicConnection? _lastReceiver;
 
     public QuicServerEndpoint(Func<ConnectionSettings> settings, byte[] statelessResetKey)
     {
@@ -83,8 +84,12 @@ internal sealed class QuicServerEndpoint : IDisposable
         }
     }
 
+    /// <summary>True when the connection the last datagram reached owes an ACK at once (RFC 9000 §13.2.1, §13.2.2).</summary>
+    public bool HasUrgentSend => _lastReceiver is { IsAckUrgent: true };
+
     public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now)
     {
+        _lastReceiver = null;
         if (!PacketHeader.TryParse(datagram, _settings().ConnectionIdLength, out var header))
         {
             return;
@@ -94,6 +99,7 @@ internal sealed class QuicServerEndpoint : IDisposable
         if (_lookup.TryGetValue(dcid, out var connection))
         {
             connection.Receive(datagram, from, now);
+            _lastReceiver = connection;
             return;
         }
 
@@ -167,6 +173,7 @@ internal sealed class QuicServerEndpoint : IDisposable
         }
 
         connection.Receive(datagram, from, now);
+        _lastReceiver = connection;
     }
 
     private int CountHandshaking()
@@ -252,6 +259,11 @@ internal sealed class QuicServerEndpoint : IDisposable
     private void Remove(QuicConnection connection)
     {
         _connections.Remove(connection);
+        if (_lastReceiver == connection)
+        {
+            _lastReceiver = null;
+        }
+
         var stale = new List<byte[]>();
         foreach (var (id, owner) in _byId)
         {
@@ -297,5 +309,7 @@ internal sealed class QuicServerEndpoint : IDisposable
         public void OnDatagramReceived() => inner?.OnDatagramReceived();
 
         public void OnClosed(Transport.QuicException error) => inner?.OnClosed(error);
+
+        public void OnKeyUpdateStarted() => inner?.OnKeyUpdateStarted();
     }
 }

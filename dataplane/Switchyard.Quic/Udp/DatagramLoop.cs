@@ -18,6 +18,12 @@ internal interface IDatagramEndpoint
 
     /// <summary>True when the loop may stop (a client connection that terminated).</summary>
     bool IsFinished { get; }
+
+    /// <summary>
+    /// True right after <see cref="Receive"/> when what that datagram caused should leave before the rest of the
+    /// receive batch is read: an ACK that RFC 9000 §13.2.1 and §13.2.2 say to send at once.
+    /// </summary>
+    bool HasUrgentSend { get; }
 }
 
 /// <summary>
@@ -25,6 +31,12 @@ internal interface IDatagramEndpoint
 /// touched by one thread. Application calls are posted to it as commands. Sends are batched with UDP GSO
 /// (<c>UDP_SEGMENT</c>) when the kernel allows, and fall back to one datagram per send when it refuses.
 /// </summary>
+/// <remarks>
+/// Receiving drains the socket in batches, but a batch does not delay ACKs: after each datagram the loop asks the
+/// endpoint whether an ACK is owed now (<see cref="IDatagramEndpoint.HasUrgentSend"/>) and flushes before reading on.
+/// A sender on loopback can put dozens of packets in the socket between two polls; acknowledging them once per batch
+/// would starve its congestion controller of ACK clocking (RFC 9000 §13.2.2, RFC 9002 §7).
+/// </remarks>
 internal sealed class DatagramLoop : IDisposable
 {
     private const int SolUdp = 17;
@@ -66,6 +78,9 @@ internal sealed class DatagramLoop : IDisposable
     public long GsoBatches { get; private set; }
 
     public bool GsoEnabled => _gso;
+
+    /// <summary>Flushes made inside a receive batch because the endpoint owed an ACK at once.</summary>
+    public long UrgentFlushes { get; private set; }
 
     public Task Stopped => _stopped.Task;
 
@@ -221,6 +236,11 @@ internal sealed class DatagramLoop : IDisposable
             }
 
             _endpoint.Receive(_receiveBuffer.AsSpan(0, length), from, Now());
+            if (_endpoint.HasUrgentSend)
+            {
+                UrgentFlushes++;
+                Flush(Now());
+            }
         }
     }
 

@@ -10,7 +10,7 @@ namespace Switchyard.Quic.Udp;
 /// <see cref="IQuicConnection"/> over a sans-I/O <see cref="QuicConnection"/>: every call is posted to the loop
 /// thread that owns it, and the connection's events complete the waiting tasks.
 /// </summary>
-internal sealed class ManagedQuicConnection : IQuicConnection, IConnectionEvents
+internal sealed class ManagedQuicConnection : IQuicConnection, IQuicKeyUpdateInitiator, IConnectionEvents
 {
     private readonly DatagramLoop _loop;
     private readonly TaskCompletionSource _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -20,6 +20,7 @@ internal sealed class ManagedQuicConnection : IQuicConnection, IConnectionEvents
     private readonly bool _ownsLoop;
     private TaskCompletionSource? _acceptWaiter;
     private TaskCompletionSource? _openWaiter;
+    private TaskCompletionSource? _keyUpdateWaiter;
     private int _disposed;
 
     public ManagedQuicConnection(QuicConnection connection, DatagramLoop loop, IPEndPoint local, bool ownsLoop)
@@ -142,6 +143,20 @@ internal sealed class ManagedQuicConnection : IQuicConnection, IConnectionEvents
 
     public QuicConnectionStatistics GetStatistics() => Connection.GetStatistics();
 
+    /// <inheritdoc />
+    public async ValueTask RequestKeyUpdateAsync(CancellationToken cancellationToken = default)
+    {
+        var started = await _loop.Invoke(() =>
+        {
+            ThrowIfClosed();
+            _keyUpdateWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var waiter = _keyUpdateWaiter.Task;
+            Connection.ScheduleKeyUpdate();
+            return waiter;
+        }).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await started.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -211,6 +226,10 @@ internal sealed class ManagedQuicConnection : IQuicConnection, IConnectionEvents
         _datagrams.Writer.TryComplete();
         Signal(ref _acceptWaiter);
         Signal(ref _openWaiter);
+        var keyUpdate = _keyUpdateWaiter;
+        _keyUpdateWaiter = null;
+        keyUpdate?.TrySetException(CloseException());
+        _ = keyUpdate?.Task.Exception;
         foreach (var stream in ManagedQuicStream.All(this))
         {
             stream.SignalReadable();
@@ -227,6 +246,8 @@ internal sealed class ManagedQuicConnection : IQuicConnection, IConnectionEvents
     public void OnConnectionIdRetired(byte[] connectionId)
     {
     }
+
+    public void OnKeyUpdateStarted() => Signal(ref _keyUpdateWaiter);
 
     private static void Signal(ref TaskCompletionSource? waiter)
     {

@@ -104,6 +104,8 @@ public sealed class ManagedQuicTransport : IQuicTransport
 
         public bool IsFinished => connection.State == ConnectionState.Terminated;
 
+        public bool HasUrgentSend => connection.IsAckUrgent;
+
         public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now) => connection.Receive(datagram, from, now);
 
         public bool TrySend(Span<byte> buffer, out int length, out IPEndPoint to, long now) => connection.TrySend(buffer, out length, out to, now);
@@ -172,6 +174,8 @@ internal sealed class ManagedQuicListener : IQuicListener, IDatagramEndpoint
     long? IDatagramEndpoint.NextDeadline => _endpoint.NextDeadline;
 
     bool IDatagramEndpoint.IsFinished => false;
+
+    bool IDatagramEndpoint.HasUrgentSend => _endpoint.HasUrgentSend;
 
     public async ValueTask<IQuicConnection> AcceptConnectionAsync(CancellationToken cancellationToken = default)
     {
