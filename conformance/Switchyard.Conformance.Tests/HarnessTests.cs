@@ -48,6 +48,22 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public void ClaimedFeatures_AreWhatTheGatewayClassPublishesAndEachHasTests()
+    {
+        // The GatewayClass status the translator writes lists exactly core plus the claimed extended features.
+        var gc = new Api.GatewayApi.GatewayClass
+        {
+            Metadata = new Api.Meta.ObjectMeta { Name = "gc", Generation = 1 },
+            Spec = new Api.GatewayApi.GatewayClassSpec { ControllerName = Controller.Translation.TranslatorOptions.DefaultControllerName },
+        };
+        var snapshot = Controller.Providers.ResourceSnapshot.Create([gc]);
+        var status = Assert.Single(Controller.Translation.Translator.Translate(snapshot, new Controller.Translation.TranslatorOptions()).Statuses.GatewayClasses).Status;
+        var published = status.SupportedFeatures!.Select(f => f.Name).ToArray();
+        Assert.Equal(Features.Core.Concat(ConformanceRunner.ClaimedFeatures).Order(StringComparer.Ordinal), published);
+        Assert.All(ConformanceRunner.ClaimedFeatures, f => Assert.Contains(ConformanceRunner.Tests, t => t.Features.Contains(f)));
+    }
+
+    [Fact]
     public void EveryManifest_ParsesWithPlaceholdersFilled()
     {
         var names = AllTests.Get().SelectMany(t => t.Manifests).Append("base.yaml").Distinct().ToList();

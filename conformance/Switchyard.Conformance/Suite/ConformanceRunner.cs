@@ -27,24 +27,11 @@ namespace Switchyard.Conformance;
 /// </remarks>
 public static class ConformanceRunner
 {
-    /// <summary>The extended features Switchyard claims: each of their tests passes in-process.</summary>
-    public static IReadOnlyList<string> ClaimedFeatures { get; } =
-    [
-        "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteResponseHeaderModification",
-        "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect", "HTTPRouteRequestTimeout", "HTTPRouteBackendTimeout",
-        "HTTPRoute303RedirectStatusCode", "HTTPRoute307RedirectStatusCode", "HTTPRoute308RedirectStatusCode",
-        "HTTPRouteNamedRouteRule", "GatewayPort8080", "HTTPRouteParentRefPort", "GatewayHTTPListenerIsolation",
-    ];
-
     /// <summary>
-    /// Extended features whose tests exist here but do not pass yet, so they are not claimed: each of their tests adds
-    /// a header that is already present, and the forwarder sends the two values as <c>a, b</c> where upstream's
-    /// comparison (and every proxy that passes it) expects <c>a,b</c>.
+    /// The extended features Switchyard claims: each of their tests passes in-process. The same list the controller
+    /// publishes in GatewayClass <c>status.supportedFeatures</c> (<see cref="SupportedFeatures.Extended"/>).
     /// </summary>
-    public static IReadOnlyList<string> UnclaimedTestedFeatures { get; } =
-    [
-        "HTTPRouteBackendRequestHeaderModification", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite", "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
-    ];
+    public static IReadOnlyList<string> ClaimedFeatures => SupportedFeatures.Extended;
 
     /// <summary>Every test the suite has, by upstream name, with whether it is core.</summary>
     public static IReadOnlyList<(string Name, bool Core, IReadOnlyList<string> Features)> Tests =>

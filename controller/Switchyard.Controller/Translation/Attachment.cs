@@ -91,7 +91,7 @@ internal static class Attachment
             return new(attached, Cond.NoMatchingParent, $"Gateway {gateway.Namespace}/{gateway.Name} has no listener with {what}");
         }
 
-        // The furthest stage any candidate reached decides the reason: kind, namespace, hostname, validity.
+        // The furthest stage any candidate reached decides the reason: kind, namespace, hostname.
         var stage = 0;
         foreach (var listener in candidates)
         {
@@ -113,12 +113,9 @@ internal static class Attachment
                 continue;
             }
 
-            stage = Math.Max(stage, 3);
-            if (!listener.Usable)
-            {
-                continue;
-            }
-
+            // Attachment depends only on parentRefs, allowedRoutes and hostnames, not on the listener's validity
+            // (ListenerStatus.attachedRoutes: "MUST be set for Listeners with condition Accepted: false"); a listener
+            // that is not usable still counts its routes but is left out of the data-plane snapshot.
             attached.Add((listener, hostnames));
         }
 
@@ -131,8 +128,7 @@ internal static class Attachment
         {
             0 => new(attached, Cond.NotAllowedByListeners, $"no matching listener allows {kind.Kind}"),
             1 => new(attached, Cond.NotAllowedByListeners, $"no matching listener allows routes from namespace {routeNamespace}"),
-            2 => new(attached, Cond.NoMatchingListenerHostname, "no matching listener hostname intersects the route's hostnames"),
-            _ => new(attached, Cond.NoMatchingParent, "the matching listeners are not valid"),
+            _ => new(attached, Cond.NoMatchingListenerHostname, "no matching listener hostname intersects the route's hostnames"),
         };
     }
 

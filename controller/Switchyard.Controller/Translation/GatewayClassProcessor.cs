@@ -5,28 +5,7 @@ namespace Switchyard.Controller.Translation;
 /// <summary>Accepts this controller's GatewayClasses and states the supported version and features.</summary>
 internal sealed class GatewayClassProcessor : ITranslationProcessor
 {
-    /// <summary>Features this implementation claims, sorted by name (status.supportedFeatures must be sorted).</summary>
-    internal static readonly string[] SupportedFeatures =
-    [
-        "Gateway",
-        "HTTPRoute",
-        "HTTPRouteBackendRequestHeaderModification",
-        "HTTPRouteBackendTimeout",
-        "HTTPRouteHostRewrite",
-        "HTTPRouteMethodMatching",
-        "HTTPRoutePathRedirect",
-        "HTTPRoutePathRewrite",
-        "HTTPRoutePortRedirect",
-        "HTTPRouteQueryParamMatching",
-        "HTTPRouteRequestMirror",
-        "HTTPRouteRequestMultipleMirrors",
-        "HTTPRouteRequestPercentageMirror",
-        "HTTPRouteRequestTimeout",
-        "HTTPRouteResponseHeaderModification",
-        "HTTPRouteSchemeRedirect",
-        "ReferenceGrant",
-    ];
-
+    /// <summary>Writes each of our GatewayClasses' status; the features come sorted from <see cref="SupportedFeatures.All"/> (status.supportedFeatures must be sorted).</summary>
     public void Run(TranslationContext context)
     {
         foreach (var gc in context.Snapshot.GatewayClasses)
@@ -52,7 +31,7 @@ internal sealed class GatewayClassProcessor : ITranslationProcessor
                 Conditions = conditions.Commit(
                     (Cond.Accepted, true, Cond.Accepted, "GatewayClass is accepted by " + context.Options.ControllerName),
                     (Cond.SupportedVersion, true, Cond.SupportedVersion, $"Gateway API {GatewayApiNames.BundleVersion} is supported")),
-                SupportedFeatures = SupportedFeatures.Select(f => new SupportedFeature { Name = f }).ToList(),
+                SupportedFeatures = Translation.SupportedFeatures.All.Select(f => new SupportedFeature { Name = f }).ToList(),
             };
             context.ClassStatuses.Add(new(null, gc.Metadata.Name ?? "", gc.Metadata.Generation, status));
         }

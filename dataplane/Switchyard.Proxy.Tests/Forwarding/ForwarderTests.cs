@@ -236,7 +236,7 @@ public class ForwarderTests
         });
         var seen = Assert.Single(backend.Requests).Headers;
         Assert.Equal("set-overwrites", seen["X-Set"]);
-        Assert.Equal("client, added", seen["X-Add"]);
+        Assert.Equal("client,added", seen["X-Add"]);
         Assert.False(seen.ContainsKey("X-Remove"));
         Assert.Equal("b", seen["X-Backend-Level"]);
         Assert.Equal("gateway", response.Header("X-Resp-Set"));

@@ -34,7 +34,7 @@ internal static class HeaderModifiers
 
         foreach (var h in modifier.Add.IsDefault ? [] : modifier.Add)
         {
-            Add(request, h.Name, h.Value);
+            Append(request, h.Name, h.Value);
         }
     }
 
@@ -68,6 +68,25 @@ internal static class HeaderModifiers
     {
         request.Headers.Remove(name);
         request.Content?.Headers.Remove(name);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="value"/> to a header that may already be present, as one field value joined with a bare
+    /// comma (RFC 9110 §5.3 makes <c>a,b</c> and <c>a, b</c> equivalent; Gateway API conformance compares <c>a,b</c>).
+    /// A multi-valued header would be written by HttpClient with ", " between the values, so the values are joined here.
+    /// </summary>
+    private static void Append(HttpRequestMessage request, string name, string value)
+    {
+        if (request.Headers.NonValidated.TryGetValues(name, out var existing)
+            || (request.Content is { } c && c.Headers.NonValidated.TryGetValues(name, out existing)))
+        {
+            var joined = string.Join(',', [.. existing, value]);
+            Remove(request, name);
+            Add(request, name, joined);
+            return;
+        }
+
+        Add(request, name, value);
     }
 
     private static void Add(HttpRequestMessage request, string name, string value)
