@@ -16,6 +16,7 @@ public sealed class TrackStreamPumpTests : IAsyncLifetime
     private TestBackend _chat = null!;
     private readonly RecordingObserver _observer = new();
     private readonly HttpMessageDeliverer _deliverer = new();
+    private readonly HttpStreamDeliverer _streams = new();
 
     public async Task InitializeAsync()
     {
@@ -26,6 +27,7 @@ public sealed class TrackStreamPumpTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _deliverer.Dispose();
+        _streams.Dispose();
         await _video.DisposeAsync();
         await _chat.DisposeAsync();
     }
@@ -42,7 +44,7 @@ public sealed class TrackStreamPumpTests : IAsyncLifetime
     {
         var router = new TrackRouter();
         router.Swap(TrackRouteTable.Build(1, [new WebTransportRouteIr { Name = "webtransportroute/default/media", Rules = [.. rules] }]));
-        return new TrackStreamPump(router, _deliverer, new TrackStreamOptions { MaxInFlightBytes = maxInFlight }, _observer);
+        return new TrackStreamPump(router, _deliverer, _streams, new TrackStreamOptions { MaxInFlightBytes = maxInFlight }, _observer);
     }
 
     private static PipeReader Input(params byte[][] messages)
@@ -148,7 +150,7 @@ public sealed class TrackStreamPumpTests : IAsyncLifetime
     public async Task OversizedPayload_IsMessageTooLarge()
     {
         var router = new TrackRouter();
-        var pump = new TrackStreamPump(router, _deliverer, new TrackStreamOptions { MaxPayloadLength = 100 }, _observer);
+        var pump = new TrackStreamPump(router, _deliverer, _streams, new TrackStreamOptions { MaxPayloadLength = 100 }, _observer);
         var result = await pump.RunAsync(Input(Msg("r", "chat", 101)), "h", "/wt", "s", 0, CancellationToken.None);
         Assert.Equal(StreamErrorCodes.MessageTooLarge, result.ErrorCode);
     }
@@ -190,41 +192,5 @@ public sealed class TrackStreamPumpTests : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private sealed class RecordingObserver : IDeliveryObserver
-    {
-        private readonly ConcurrentDictionary<(string, DeliveryOutcome), int> _counts = new();
-        private long _buffered;
-        private long _maxBuffered;
-        private int _bufferFull;
-
-        public long Buffered => Interlocked.Read(ref _buffered);
-
-        public long MaxBuffered => Interlocked.Read(ref _maxBuffered);
-
-        public int BufferFull => _bufferFull;
-
-        public int Count(string type, DeliveryOutcome outcome) => _counts.GetValueOrDefault((type, outcome));
-
-        public int Total(string type) => _counts.Where(kv => kv.Key.Item1 == type).Sum(kv => kv.Value);
-
-        public void OnMessage(string trackType, DeliveryOutcome outcome, long payloadBytes, TimeSpan duration) =>
-            _counts.AddOrUpdate((trackType, outcome), 1, (_, n) => n + 1);
-
-        public void OnFragmentedMessage()
-        {
-        }
-
-        public void OnBufferedBytesChanged(long delta)
-        {
-            var now = Interlocked.Add(ref _buffered, delta);
-            long seen;
-            while (now > (seen = Interlocked.Read(ref _maxBuffered)) && Interlocked.CompareExchange(ref _maxBuffered, now, seen) != seen)
-            {
-            }
-        }
-
-        public void OnBufferFull() => Interlocked.Increment(ref _bufferFull);
     }
 }

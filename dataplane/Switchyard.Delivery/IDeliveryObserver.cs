@@ -11,6 +11,25 @@ public interface IDeliveryObserver
     /// <param name="duration">Time spent delivering it (zero when it was never sent).</param>
     void OnMessage(string trackType, DeliveryOutcome outcome, long payloadBytes, TimeSpan duration);
 
+    /// <summary>
+    /// <paramref name="messages"/> messages of one track reached the same outcome at once: <c>Stream</c> delivery settles
+    /// every message of a streaming request when its final response arrives, and keeps only their count and byte sum.
+    /// </summary>
+    /// <remarks>The default reports them one by one through <see cref="OnMessage"/>, the first carrying every byte, so
+    /// counters of messages and bytes come out exact.</remarks>
+    /// <param name="trackType">As for <see cref="OnMessage"/>.</param>
+    /// <param name="outcome">What became of them.</param>
+    /// <param name="messages">How many messages.</param>
+    /// <param name="payloadBytes">Their payload bytes, summed.</param>
+    /// <param name="duration">Their mean delivery time.</param>
+    void OnMessages(string trackType, DeliveryOutcome outcome, long messages, long payloadBytes, TimeSpan duration)
+    {
+        for (long i = 0; i < messages; i++)
+        {
+            OnMessage(trackType, outcome, i == 0 ? payloadBytes : 0, duration);
+        }
+    }
+
     /// <summary>A message needed more than one read of its stream to arrive whole.</summary>
     void OnFragmentedMessage();
 

@@ -24,8 +24,17 @@ public sealed class WebTransportGatewayOptions
     /// <summary>The certificate (with key) presented to browsers.</summary>
     public required X509Certificate2 Certificate { get; init; }
 
+    /// <summary>
+    /// Picks the certificate by SNI for each handshake (null answers fall back to <see cref="Certificate"/>), so a
+    /// data plane can follow a Gateway's certificates without restarting the listener.
+    /// </summary>
+    public Func<string?, X509Certificate2?>? CertificateSelector { get; init; }
+
     /// <summary>Per-stream limits.</summary>
     public TrackStreamOptions Streams { get; init; } = new();
+
+    /// <summary>Limits of datagram delivery (datagrams that start with a track header).</summary>
+    public TrackDatagramOptions Datagrams { get; init; } = new();
 
     /// <summary>Session and stream limits per connection.</summary>
     public WebTransportOptions WebTransport { get; init; } = new();
@@ -47,6 +56,7 @@ public sealed partial class WebTransportGateway : IAsyncDisposable
     private readonly WebTransportGatewayOptions _options;
     private readonly ILogger _logger;
     private readonly HttpMessageDeliverer _deliverer = new();
+    private readonly HttpStreamDeliverer _streamDeliverer = new();
     private readonly ConcurrentDictionary<IQuicConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private IQuicListener? _listener;
@@ -63,10 +73,12 @@ public sealed partial class WebTransportGateway : IAsyncDisposable
         _options = options;
         _logger = loggerFactory.CreateLogger<WebTransportGateway>();
         Metrics = new GatewayMetrics(() => _connections.Keys);
-        var pump = new TrackStreamPump(Router, _deliverer, options.Streams, Metrics);
+        var pump = new TrackStreamPump(Router, _deliverer, _streamDeliverer, options.Streams, Metrics);
+        Datagrams = new TrackDatagramDispatcher(Router, _deliverer, options.Datagrams, Metrics);
         var allowed = options.AllowedOrigins;
         Sessions = new TrackSessionHandler(Router, pump, Metrics, loggerFactory.CreateLogger<TrackSessionHandler>(),
-            allowed.Count == 0 ? null : origin => origin is not null && allowed.Contains(origin, StringComparer.OrdinalIgnoreCase));
+            allowed.Count == 0 ? null : origin => origin is not null && allowed.Contains(origin, StringComparer.OrdinalIgnoreCase),
+            Datagrams);
         Server = new WebTransportServer(options.WebTransport, Sessions.AcceptAsync, Sessions.HandleSessionAsync);
     }
 
@@ -75,6 +87,9 @@ public sealed partial class WebTransportGateway : IAsyncDisposable
 
     /// <summary>The data plane's instruments.</summary>
     public GatewayMetrics Metrics { get; }
+
+    /// <summary>Delivery of datagrams that start with a track header; its counters show drops.</summary>
+    public TrackDatagramDispatcher Datagrams { get; }
 
     /// <summary>Session acceptance and stream handling.</summary>
     public TrackSessionHandler Sessions { get; }
@@ -110,6 +125,7 @@ public sealed partial class WebTransportGateway : IAsyncDisposable
         {
             ListenEndPoint = _options.ListenEndPoint,
             ServerCertificate = _options.Certificate,
+            ServerCertificateSelector = _options.CertificateSelector,
             ApplicationProtocols = ["h3"],
             IdleTimeout = _options.IdleTimeout,
             MaxInboundBidirectionalStreams = 256,
@@ -180,6 +196,7 @@ public sealed partial class WebTransportGateway : IAsyncDisposable
 
         await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _deliverer.Dispose();
+        _streamDeliverer.Dispose();
         Metrics.Dispose();
         _stopping.Dispose();
     }

@@ -11,7 +11,9 @@ namespace Switchyard.Gateway.Sessions;
 
 /// <summary>
 /// Where WebTransport meets track routing: decides whether a session is accepted (a WebTransportRoute must take its
-/// host and path), then runs every stream the browser opens through the <see cref="TrackStreamPump"/>.
+/// host and path), then runs every stream the browser opens through the <see cref="TrackStreamPump"/>, and hands every
+/// datagram it sends to the <see cref="TrackDatagramDispatcher"/> (best effort: a bad or unroutable datagram is counted
+/// and dropped, and the session goes on).
 /// </summary>
 public sealed partial class TrackSessionHandler
 {
@@ -20,6 +22,7 @@ public sealed partial class TrackSessionHandler
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<string?, bool> _originAllowed;
+    private readonly TrackDatagramDispatcher? _datagrams;
 
     /// <summary>Creates the handler.</summary>
     /// <param name="router">The router holding the current table.</param>
@@ -27,8 +30,10 @@ public sealed partial class TrackSessionHandler
     /// <param name="metrics">Session and stream gauges.</param>
     /// <param name="logger">Logs session and stream outcomes.</param>
     /// <param name="originAllowed">Which <c>origin</c> headers may open sessions; null allows any.</param>
-    public TrackSessionHandler(TrackRouter router, TrackStreamPump pump, GatewayMetrics metrics, ILogger logger, Func<string?, bool>? originAllowed = null)
+    /// <param name="datagrams">Delivers the sessions' datagrams; null ignores them.</param>
+    public TrackSessionHandler(TrackRouter router, TrackStreamPump pump, GatewayMetrics metrics, ILogger logger, Func<string?, bool>? originAllowed = null, TrackDatagramDispatcher? datagrams = null)
     {
+        _datagrams = datagrams;
         _router = router;
         _pump = pump;
         _metrics = metrics;
@@ -65,6 +70,7 @@ public sealed partial class TrackSessionHandler
         using var closed = new CancellationTokenSource();
         _ = session.Closed.ContinueWith(_ => closed.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var streams = new List<Task>();
+        var datagrams = ReceiveDatagramsAsync(session, sessionId, closed.Token);
         try
         {
             while (!session.IsClosed)
@@ -86,8 +92,45 @@ public sealed partial class TrackSessionHandler
         finally
         {
             await Task.WhenAll(streams).ConfigureAwait(false);
+            await datagrams.ConfigureAwait(false);
             _metrics.SessionChanged(-1);
             Log.SessionClosed(_logger, session.Id);
+        }
+    }
+
+    private async Task ReceiveDatagramsAsync(WebTransportSession session, string sessionId, CancellationToken sessionClosed)
+    {
+        if (_datagrams is null)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        var dispatch = _datagrams.Open(session.Authority, session.Path, sessionId, session.Id);
+        try
+        {
+            while (!sessionClosed.IsCancellationRequested)
+            {
+                ReadOnlyMemory<byte> datagram;
+                try
+                {
+                    datagram = await session.ReceiveDatagramAsync(sessionClosed).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or WebTransportSessionException or QuicException or ObjectDisposedException)
+                {
+                    break;
+                }
+
+                if (dispatch.Dispatch(datagram) is { } refused)
+                {
+                    Log.DatagramDropped(_logger, session.Id, refused);
+                }
+            }
+        }
+        finally
+        {
+            // Deliveries already started finish (each is bounded by its rule's timeout) before the session is reported closed.
+            await dispatch.WhenIdleAsync().ConfigureAwait(false);
         }
     }
 
@@ -144,6 +187,9 @@ public sealed partial class TrackSessionHandler
 
         [LoggerMessage(5, LogLevel.Debug, "Session {SessionId} stream {StreamId} aborted by the peer: {Reason}")]
         public static partial void StreamAborted(ILogger logger, long sessionId, long streamId, string reason);
+
+        [LoggerMessage(6, LogLevel.Debug, "Session {SessionId} datagram dropped: {Outcome}")]
+        public static partial void DatagramDropped(ILogger logger, long sessionId, DeliveryOutcome outcome);
     }
 }
 

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Switchyard.Delivery;
+
+/// <summary>
+/// <c>Stream</c> delivery: one streaming HTTP/1.1 POST per (WebTransport stream, rule), whose chunked body is the
+/// stream's framed messages (32-byte track header plus payload, exactly as read), written as they arrive.
+/// </summary>
+/// <remarks>
+/// <para>The request carries <c>Content-Type: application/vnd.switchyard.track-stream</c>, <c>X-Session-Id</c>,
+/// <c>X-Stream-Id</c>, and <c>X-Track-Id</c> / <c>X-Track-Type</c> of the first message. Its body ends when the
+/// WebTransport stream ends (FIN), and the backend answers once it has read it all.</para>
+/// <para>Outcomes, per request:</para>
+/// <list type="bullet">
+/// <item>A message is <b>delivered</b> when its bytes were written and flushed into the request and the request then
+/// completed with 2xx. Until that final response, flushed messages are unconfirmed: metrics count them only when the
+/// request settles.</item>
+/// <item>No connection, or a connection lost before any message got through: the request is tried again, up to the
+/// rule's retry attempts with its backoff; after the last, every message is <b>backend unavailable</b> (0x13).</item>
+/// <item>Once a message got through, nothing is retried (a replayed body would reach the backend twice). A 4xx other
+/// than 408/429 makes every unconfirmed message <b>backend rejected</b> (0x14); a 5xx/408/429, a reset or a stall (a
+/// write or the final response taking longer than the rule's timeout) makes them <b>backend unavailable</b> (0x13).
+/// Messages still queued behind a failure share its outcome.</item>
+/// <item>A 2xx that arrives before the body was complete confirms what was flushed; the rest is backend unavailable.</item>
+/// </list>
+/// <para>Back-pressure: a message leaves the stream's byte budget once flushed into the request, and the TCP send
+/// buffer of these connections is capped at <see cref="DefaultSendBufferSize"/>, so a backend that reads slowly fills
+/// the budget and the WebTransport stream stops being read.</para>
+/// </remarks>
+public sealed class HttpStreamDeliverer : IDisposable
+{
+    /// <summary>The media type of a body of framed track messages.</summary>
+    public const string ContentType = "application/vnd.switchyard.track-stream";
+
+    /// <summary>TCP send buffer of a streaming connection: bytes the kernel may hold beyond the stream's byte budget.</summary>
+    public const int DefaultSendBufferSize = 128 * 1024;
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly bool _ownsInvoker;
+
+    /// <summary>Creates a deliverer with its own connections (one per streaming request in flight).</summary>
+    public HttpStreamDeliverer()
+        : this(new HttpMessageInvoker(CreateHandler()), ownsInvoker: true)
+    {
+    }
+
+    /// <summary>Creates a deliverer over a caller-supplied invoker.</summary>
+    public HttpStreamDeliverer(HttpMessageInvoker invoker, bool ownsInvoker)
+    {
+        ArgumentNullException.ThrowIfNull(invoker);
+        _invoker = invoker;
+        _ownsInvoker = ownsInvoker;
+    }
+
+    internal HttpMessageInvoker Invoker => _invoker;
+
+    /// <summary>
+    /// The handler for streaming requests: no proxy, cookies, redirects or decompression; no cap on connections per
+    /// backend (each streaming request holds one for the life of its WebTransport stream, and streams are bounded per
+    /// session); a capped TCP send buffer so back-pressure reaches the stream's byte budget.
+    /// </summary>
+    /// <param name="sendBufferSize">TCP send buffer per connection, in bytes.</param>
+    public static SocketsHttpHandler CreateHandler(int sendBufferSize = DefaultSendBufferSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sendBufferSize, 4096);
+        return new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            MaxConnectionsPerServer = int.MaxValue,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = sendBufferSize };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsInvoker)
+        {
+            _invoker.Dispose();
+        }
+    }
+}
