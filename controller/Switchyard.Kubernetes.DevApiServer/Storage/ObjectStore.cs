@@ -239,7 +239,7 @@ internal sealed partial class ObjectStore
         body["apiVersion"] = def.ApiVersion(def.StorageVersion);
         CheckAnnotations(def, meta, name);
         BuiltInDefaults.OnCreate(def, body, this);
-        ValidateSchema(def, version, body, name);
+        ValidateSchema(def, version, body, null, name);
         ResourceDefinition? crd = def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io" ? Registry.FromCrd(body) : null;
         if (crd is not null)
         {
@@ -362,7 +362,7 @@ internal sealed partial class ObjectStore
         next["apiVersion"] = def.ApiVersion(def.StorageVersion);
         CheckAnnotations(def, (JsonObject)next["metadata"]!, name);
         BuiltInDefaults.OnUpdate(def, next, oldObj);
-        ValidateSchema(def, version, next, name);
+        ValidateSchema(def, version, next, oldObj, name);
         ResourceDefinition? crd = def.GroupResource == "customresourcedefinitions.apiextensions.k8s.io" ? Registry.FromCrd(next) : null;
         if (crd is not null)
         {
@@ -622,15 +622,33 @@ internal sealed partial class ObjectStore
         return copy;
     }
 
-    private void ValidateSchema(ResourceDefinition def, string version, JsonObject body, string name)
+    /// <summary>
+    /// The custom resource strategy's validation: the structural schema (pruning, defaulting, OpenAPI checks), then the
+    /// CEL rules, unless a type error means the rules would see values of the wrong type.
+    /// </summary>
+    private static void ValidateSchema(ResourceDefinition def, string version, JsonObject body, JsonObject? old, string name)
     {
-        if (def.IsCustom && def.Schemas.TryGetValue(version, out var schema))
+        if (!def.IsCustom || !def.Schemas.TryGetValue(version, out var schema))
         {
-            var errors = StructuralSchema.Apply(body, schema);
-            if (errors.Count > 0)
+            return;
+        }
+
+        var errors = StructuralSchema.Apply(body, schema);
+        if (def.Validators.TryGetValue(version, out var cel))
+        {
+            if (errors.Any(e => e.Reason == "FieldValueTypeInvalid"))
             {
-                throw ApiError.Invalid(def.Kind, def.Group, name, errors);
+                errors.Add(("", "FieldValueInvalid", "Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"));
             }
+            else
+            {
+                errors.AddRange(cel.Validate(body, old));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw ApiError.Invalid(def.Kind, def.Group, name, errors);
         }
     }
 

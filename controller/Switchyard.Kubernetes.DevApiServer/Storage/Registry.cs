@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Switchyard.Kubernetes.DevApiServer.Cel;
 using Switchyard.Kubernetes.DevApiServer.Http;
 
 namespace Switchyard.Kubernetes.DevApiServer.Storage;
@@ -78,6 +79,7 @@ internal sealed class Registry
         var hasStatus = false;
         var schemas = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         var columns = new Dictionary<string, JsonArray>(StringComparer.Ordinal);
+        var validators = new Dictionary<string, CelSchemaValidator>(StringComparer.Ordinal);
         if (spec?["versions"] is not JsonArray versions || versions.Count == 0)
         {
             errors.Add(("spec.versions", "FieldValueInvalid", "Invalid value: null: must have exactly one version marked as storage version"));
@@ -117,6 +119,12 @@ internal sealed class Registry
                 if (v["schema"]?["openAPIV3Schema"] is JsonObject schema)
                 {
                     schemas[vname] = (JsonObject)schema.DeepClone();
+
+                    // CEL rules compile here, so a rule the server cannot run refuses the CRD instead of every object.
+                    if (CelSchemaValidator.Compile(schemas[vname], $"spec.versions[{i}].schema.openAPIV3Schema", errors) is { } validator)
+                    {
+                        validators[vname] = validator;
+                    }
                 }
             }
 
@@ -152,6 +160,7 @@ internal sealed class Registry
             IsCustom = true,
             TracksGeneration = true,
             Schemas = schemas,
+            Validators = validators,
             PrinterColumns = columns,
         };
     }

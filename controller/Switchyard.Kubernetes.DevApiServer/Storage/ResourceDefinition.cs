@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Switchyard.Kubernetes.DevApiServer.Cel;
 
 namespace Switchyard.Kubernetes.DevApiServer.Storage;
 
@@ -35,6 +36,9 @@ internal sealed class ResourceDefinition
 
     /// <summary>openAPIV3Schema per version, for custom resources that have one.</summary>
     public IReadOnlyDictionary<string, JsonObject> Schemas { get; init; } = new Dictionary<string, JsonObject>();
+
+    /// <summary>Compiled <c>x-kubernetes-validations</c> rules per version, for versions whose schema has any.</summary>
+    public IReadOnlyDictionary<string, CelSchemaValidator> Validators { get; init; } = new Dictionary<string, CelSchemaValidator>();
 
     /// <summary>additionalPrinterColumns per version, for custom resources (an Age column when the CRD gives none).</summary>
     public IReadOnlyDictionary<string, JsonArray> PrinterColumns { get; init; } = new Dictionary<string, JsonArray>();
