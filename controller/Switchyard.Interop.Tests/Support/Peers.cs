@@ -85,10 +85,19 @@ internal static class Peers
     }
 
     /// <summary>Starts <c>gtlsserver</c> over the test's document root and waits until its UDP port is bound.</summary>
-    public static async Task<(PeerProcess Process, IPEndPoint EndPoint)> StartGtlsServerAsync(InteropFiles files, params string[] extra)
+    public static Task<(PeerProcess Process, IPEndPoint EndPoint)> StartGtlsServerAsync(InteropFiles files, params string[] extra) =>
+        StartGtlsServerAsync(files, quiet: true, extra);
+
+    /// <summary>
+    /// Starts <c>gtlsserver</c>; when <paramref name="quiet"/> is false it logs every packet header (ngtcp2's
+    /// <c>pkt rx|tx … type=1RTT k=PHASE</c> lines) but no frame or body dumps.
+    /// </summary>
+    public static async Task<(PeerProcess Process, IPEndPoint EndPoint)> StartGtlsServerAsync(InteropFiles files, bool quiet, params string[] extra)
     {
         var port = FreeUdpPort();
-        var args = new List<string>(extra) { "-q", "-d", files.WwwRoot, "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), files.KeyPath, files.CertificatePath };
+        var args = new List<string>(extra);
+        args.AddRange(quiet ? ["-q"] : ["--no-quic-dump", "--no-http-dump"]);
+        args.AddRange(["-d", files.WwwRoot, "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), files.KeyPath, files.CertificatePath]);
         var server = PeerProcess.Start("gtlsserver", GtlsServer, args);
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
         var deadline = DateTime.UtcNow + StartTimeout;

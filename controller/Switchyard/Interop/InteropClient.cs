@@ -97,11 +97,16 @@ internal sealed class InteropClient
         {
             var handshake = clock.Elapsed;
             var http3 = await Http3ClientConnection.ConnectAsync(quic, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+            // keyupdate: the client starts a key update early in the transfer, once RFC 9001 §6.1 allows it (handshake
+            // confirmed, a 1-RTT packet acknowledged), and the download continues under the new keys.
+            var keyUpdate = _options.TestCase == "keyupdate" ? StartKeyUpdate(quic, cancellationToken) : null;
             var downloads = await Task.WhenAll(urls.Select(u => DownloadAsync(http3, u, cancellationToken))).ConfigureAwait(false);
+            var keyUpdated = keyUpdate is null || await FinishKeyUpdateAsync(keyUpdate, host, port).ConfigureAwait(false);
             var s = quic.GetStatistics();
             long bytes = downloads.Sum(d => Math.Max(0, d));
             await _log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"interop client: {host}:{port} handshake {handshake.TotalMilliseconds:F0} ms; {downloads.Count(d => d >= 0)}/{urls.Count} files, {bytes} B in {clock.Elapsed.TotalSeconds:F2} s; sent {s.PacketsSent} packets, received {s.PacketsReceived}, lost {s.PacketsLost}, srtt {s.SmoothedRtt.TotalMilliseconds:F1} ms")).ConfigureAwait(false);
+                $"interop client: {host}:{port} handshake {handshake.TotalMilliseconds:F0} ms; {downloads.Count(d => d >= 0)}/{urls.Count} files, {bytes} B in {clock.Elapsed.TotalSeconds:F2} s; sent {s.PacketsSent} packets, received {s.PacketsReceived}, lost {s.PacketsLost}, srtt {s.SmoothedRtt.TotalMilliseconds:F1} ms; key updates initiated {s.KeyUpdatesInitiated}, peer key phase changes {s.KeyPhaseChanges}")).ConfigureAwait(false);
             try
             {
                 await http3.CloseAsync(Http3ErrorCode.NoError, "done").ConfigureAwait(false);
@@ -111,7 +116,27 @@ internal sealed class InteropClient
                 // Already closed by the peer: nothing left to tell it.
             }
 
-            return downloads.All(d => d >= 0);
+            return keyUpdated && downloads.All(d => d >= 0);
+        }
+    }
+
+    private static Task StartKeyUpdate(IQuicConnection quic, CancellationToken cancellationToken) =>
+        quic is IQuicKeyUpdateInitiator initiator
+            ? initiator.RequestKeyUpdateAsync(cancellationToken).AsTask()
+            : Task.FromException(new NotSupportedException($"the {quic.GetType().Name} transport cannot start a key update"));
+
+    /// <summary>Waits for the key update the keyupdate test case started; false (logged) when it never began.</summary>
+    private async Task<bool> FinishKeyUpdateAsync(Task keyUpdate, string host, int port)
+    {
+        try
+        {
+            await keyUpdate.ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is QuicException or OperationCanceledException or NotSupportedException)
+        {
+            await _log.WriteLineAsync($"interop client: {host}:{port} no key update was started: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+            return false;
         }
     }
 

@@ -102,7 +102,7 @@ internal sealed class InteropServer
                 await http3.RunAsync(cancellationToken).ConfigureAwait(false);
                 var s = connection.GetStatistics();
                 await _log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"interop server: {remote} closed; sent {s.BytesSent} B in {s.PacketsSent} packets, received {s.BytesReceived} B in {s.PacketsReceived} packets, lost {s.PacketsLost}, srtt {s.SmoothedRtt.TotalMilliseconds:F1} ms")).ConfigureAwait(false);
+                    $"interop server: {remote} closed; sent {s.BytesSent} B in {s.PacketsSent} packets, received {s.BytesReceived} B in {s.PacketsReceived} packets, lost {s.PacketsLost}, srtt {s.SmoothedRtt.TotalMilliseconds:F1} ms; key phase changes {s.KeyPhaseChanges}, key updates initiated {s.KeyUpdatesInitiated}; before address validation received {s.UnvalidatedBytesReceived} B, sent {s.UnvalidatedBytesSent} B, amplification-limited {s.AmplificationLimitedCount} times")).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -21,17 +21,15 @@ internal static class InteropTestCases
         "keyupdate", // the client initiates; the server follows the key phase (RFC 9001 §6.2)
     };
 
-    /// <summary>
-    /// Client test cases. <c>keyupdate</c> is absent: the transport seam (<c>IQuicConnection</c>) has no way to ask for a
-    /// key update, so the client cannot initiate one and says so with 127 rather than pass without doing it.
-    /// </summary>
+    /// <summary>Client test cases.</summary>
     private static readonly HashSet<string> ClientCases = new(StringComparer.Ordinal)
     {
         "handshake",
         "transfer",
         "http3",
         "multiplexing",
-        "retry", // the client follows the server's Retry (RFC 9000 §17.2.5.2)
+        "retry",     // the client follows the server's Retry (RFC 9000 §17.2.5.2)
+        "keyupdate", // the client starts a key update early in the download (RFC 9001 §6.1) through IQuicKeyUpdateInitiator
     };
 
     /// <summary>The test case from the option, else from <c>TESTCASE</c>, else null (plain serving/downloading).</summary>
