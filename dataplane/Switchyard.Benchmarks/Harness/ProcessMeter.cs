@@ -16,10 +16,12 @@ internal static partial class ProcessMeter
     private static readonly double TicksPerSecond = Math.Max(1, Sysconf(ScClockTicks));
 
     /// <summary>User + system CPU seconds a live process has used so far (fields 14 and 15 of /proc/PID/stat).</summary>
-    public static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
+    public static double CpuSeconds(int pid) => ParseCpu(File.ReadAllText($"/proc/{pid}/stat"));
 
+    private static double CpuSeconds(int pid, int tid) => ParseCpu(File.ReadAllText($"/proc/{pid}/task/{tid}/stat"));
+
+    private static double ParseCpu(string stat)
+    {
         // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var user = long.Parse(fields[11], CultureInfo.InvariantCulture);
@@ -29,6 +31,42 @@ internal static partial class ProcessMeter
 
     /// <summary>User + system CPU seconds of a process and of its live children (nginx's master and its workers).</summary>
     public static double TreeCpuSeconds(int pid) => TreePids(pid).Sum(p => TryCpuSeconds(p));
+
+    /// <summary>
+    /// CPU seconds per thread of a live process, keyed by thread ID and name (/proc/PID/task/TID/stat and comm), so a
+    /// delta between two snapshots shows which threads did the work.
+    /// </summary>
+    public static Dictionary<(int Tid, string Name), double> ThreadCpuSeconds(int pid)
+    {
+        var threads = new Dictionary<(int, string), double>();
+        try
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+                    threads[(tid, File.ReadAllText(Path.Combine(task, "comm")).Trim())] = CpuSeconds(pid, tid);
+                }
+                catch (IOException)
+                {
+                    // The thread ended between listing and reading.
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return threads;
+    }
+
+    /// <summary>CPU seconds per thread name between two <see cref="ThreadCpuSeconds"/> snapshots, busiest first.</summary>
+    public static List<(string Name, int Threads, double CpuSeconds)> ThreadDelta(Dictionary<(int Tid, string Name), double> before, Dictionary<(int Tid, string Name), double> after) =>
+        after.GroupBy(t => t.Key.Name)
+            .Select(g => (g.Key, g.Count(), g.Sum(t => t.Value - before.GetValueOrDefault(t.Key))))
+            .OrderByDescending(t => t.Item3)
+            .ToList();
 
     /// <summary>Resident set size in bytes (VmRSS of /proc/PID/status), or 0 when the process is gone.</summary>
     public static long RssBytes(int pid)

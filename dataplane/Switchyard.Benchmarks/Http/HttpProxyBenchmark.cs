@@ -15,7 +15,7 @@ namespace Switchyard.Benchmarks.Http;
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project dataplane/Switchyard.Benchmarks -- http-proxy [--threads 2] [--connections 64]
-/// [--seconds 10] [--runs 2] [--out DIR]</c>. Each proxy gets an unmeasured 3 s warm-up (JIT, connection pools).
+/// [--seconds 10] [--runs 2] [--out DIR]</c>. Each proxy gets an unmeasured 5 s warm-up (JIT, connection pools).
 /// </remarks>
 internal static partial class HttpProxyBenchmark
 {
@@ -24,7 +24,11 @@ internal static partial class HttpProxyBenchmark
     private sealed record Settings(int Threads, int Connections, int Seconds, int Runs, string OutDirectory);
 
     /// <summary>One wrk run against one proxy.</summary>
-    private sealed record Run(int Index, double RequestsPerSecond, double P50Ms, double P90Ms, double P99Ms, long Requests, long Errors, double ProxyCpuSeconds, double ProxyCores, long ProxyRssBytes);
+    private sealed record Run(int Index, double RequestsPerSecond, double P50Ms, double P90Ms, double P99Ms, long Requests, long Errors, double ProxyCpuSeconds, double ProxyCores, long ProxyRssBytes)
+    {
+        /// <summary>CPU seconds the proxy's tiered JIT spent during the run (0 for nginx).</summary>
+        public double JitSeconds { get; init; }
+    }
 
     private sealed record Contender(string Name, string Description, ChildProcess Process, int Port, List<Run> Runs);
 
@@ -85,7 +89,7 @@ internal static partial class HttpProxyBenchmark
             // :: Warm-up, then alternate so both see the same machine.
             foreach (var contender in contenders)
             {
-                await WrkAsync(wrk, settings with { Seconds = 3 }, contender, 0).ConfigureAwait(false);
+                await WrkAsync(wrk, settings with { Seconds = 5 }, contender, 0).ConfigureAwait(false);
             }
 
             for (var i = 1; i <= settings.Runs; i++)
@@ -221,6 +225,7 @@ internal static partial class HttpProxyBenchmark
     {
         var pid = contender.Process.Process.Id;
         var cpuBefore = ProcessMeter.TreeCpuSeconds(pid);
+        var threadsBefore = ProcessMeter.ThreadCpuSeconds(pid);
         var clock = Stopwatch.StartNew();
         using var client = new ChildProcess(wrk, [$"-t{settings.Threads}", $"-c{settings.Connections}", $"-d{settings.Seconds}s", "--latency", $"http://127.0.0.1:{contender.Port}/"]);
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(settings.Seconds + 30)))
@@ -239,13 +244,16 @@ internal static partial class HttpProxyBenchmark
         var wall = clock.Elapsed.TotalSeconds;
         var cpu = ProcessMeter.TreeCpuSeconds(pid) - cpuBefore;
         var rss = ProcessMeter.TreeRssBytes(pid);
+        var jit = ProcessMeter.ThreadDelta(threadsBefore, ProcessMeter.ThreadCpuSeconds(pid))
+            .Where(t => t.Name.StartsWith(".NET Tiered", StringComparison.Ordinal)).Sum(t => t.CpuSeconds);
         if (client.Process.ExitCode != 0)
         {
             throw new BenchmarkFailedException($"wrk exited with {client.Process.ExitCode} against {contender.Name}.\n{client.Output}");
         }
 
-        return ParseWrk(client.Output, index, cpu, cpu / wall, rss)
+        var run = ParseWrk(client.Output, index, cpu, cpu / wall, rss)
             ?? throw new BenchmarkFailedException($"could not read wrk's report against {contender.Name}:\n{client.Output}");
+        return run with { JitSeconds = jit };
     }
 
     /// <summary>Reads wrk 4's report: Requests/sec, the --latency percentiles, the request count and the error lines.</summary>
@@ -316,6 +324,7 @@ internal static partial class HttpProxyBenchmark
                 ["proxy_cores"] = Report.Round(r.ProxyCores, 3),
                 ["proxy_cpu_microseconds_per_request"] = Report.Round(r.ProxyCpuSeconds / Math.Max(1, r.Requests) * 1e6, 2),
                 ["proxy_rss_mib"] = Report.Round(r.ProxyRssBytes / 1048576.0, 1),
+                ["proxy_jit_cpu_seconds"] = Report.Round(r.JitSeconds, 3),
             }).ToList(),
             ["median_requests_per_second"] = Report.Round(Report.Median(c.Runs, r => r.RequestsPerSecond), 1),
             ["median_latency_p99_ms"] = Report.Round(Report.Median(c.Runs, r => r.P99Ms)),

@@ -21,6 +21,7 @@ internal abstract class SimulatedClient
     private long _sent;
     private long _sentBytes;
     private long _failed;
+    private readonly long[] _sentPerTrack = new long[Workload.Tracks.Count];
 
     protected SimulatedClient(int id) => Id = id;
 
@@ -31,6 +32,9 @@ internal abstract class SimulatedClient
     public long SentBytes => Interlocked.Read(ref _sentBytes);
 
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Messages sent on one track (index into <see cref="Workload.Tracks"/>).</summary>
+    public long SentOn(int track) => Interlocked.Read(ref _sentPerTrack[track]);
 
     /// <summary>Runs every track from <paramref name="start"/> to <paramref name="end"/> (Stopwatch timestamps).</summary>
     public Task RunAsync(int phase, long start, long end) =>
@@ -66,6 +70,7 @@ internal abstract class SimulatedClient
             {
                 await SendAsync(track, length, phase).ConfigureAwait(false);
                 Interlocked.Increment(ref _sent);
+                Interlocked.Increment(ref _sentPerTrack[track]);
                 Interlocked.Add(ref _sentBytes, length);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -17,7 +17,8 @@ namespace Switchyard.Benchmarks.WebTransport;
 /// [--seconds 10] [--out DIR] [--switchyard PATH/switchyard.dll] [--connect-timeout 120] [--no-direct]</c></para>
 /// <para>Steps for each N:</para>
 /// <list type="number">
-/// <item>Start a fresh gateway; warm it up with one client for 2 s (JIT, connection pools); read its idle RSS.</item>
+/// <item>Start a fresh gateway; warm it up with five clients in 2 s rounds until its tiered JIT goes quiet (connection
+/// pools, final tiers); read its idle CPU (over 2 s with no session) and idle RSS.</item>
 /// <item>Connect N clients (16 handshakes at a time); a client that cannot connect within the timeout is recorded, not hidden.</item>
 /// <item>Run the workload for the window; gateway CPU is the /proc delta over the window, RSS is sampled for its peak.</item>
 /// <item>Wait (bounded) until the backend has received every message sent; record delivered against sent.</item>
@@ -50,10 +51,14 @@ internal static class WtClientsBenchmark
         string? ConnectError,
         double ConnectSeconds,
         double CpuSeconds,
+        double IdleCores,
         long IdleRssBytes,
         long ConnectedRssBytes,
         long PeakRssBytes,
-        PathResult Path);
+        PathResult Path,
+        List<(string Name, int Threads, double CpuSeconds)> IdleThreads,
+        List<(string Name, int Threads, double CpuSeconds)> WindowThreads,
+        string LoadAverage);
 
     private sealed record Level(int Clients, GatewayResult? Gateway, PathResult? Direct, string? Error);
 
@@ -192,14 +197,14 @@ internal static class WtClientsBenchmark
         await WaitReadyAsync(gateway, adminPort).ConfigureAwait(false);
         var endPoint = new IPEndPoint(IPAddress.Loopback, quicPort);
         var pid = gateway.Process.Id;
-        await using (var warm = await GatewayClient.ConnectAsync(0, endPoint, sha256, CancellationToken.None).ConfigureAwait(false))
-        {
-            var warmStart = Stopwatch.GetTimestamp();
-            await warm.RunAsync(warmPhase, warmStart, warmStart + 2 * Stopwatch.Frequency).ConfigureAwait(false);
-            await DrainAsync(backend.Phase(warmPhase), warm.Sent, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-
-        await Task.Delay(1000).ConfigureAwait(false);
+        await WarmUpAsync(endPoint, sha256, backend, warmPhase, pid).ConfigureAwait(false);
+        await SettleJitAsync(pid).ConfigureAwait(false);
+        var idleCpuBefore = ProcessMeter.CpuSeconds(pid);
+        var idleThreadsBefore = ProcessMeter.ThreadCpuSeconds(pid);
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(2000).ConfigureAwait(false);
+        var idleCores = (ProcessMeter.CpuSeconds(pid) - idleCpuBefore) / idleClock.Elapsed.TotalSeconds;
+        var idleThreads = ProcessMeter.ThreadDelta(idleThreadsBefore, ProcessMeter.ThreadCpuSeconds(pid));
         var idleRss = ProcessMeter.RssBytes(pid);
 
         // :: Step 2: connect N clients, a few handshakes at a time.
@@ -246,6 +251,8 @@ internal static class WtClientsBenchmark
             // :: Step 3: the window, with CPU from /proc and RSS sampled for its peak.
             var record = backend.Phase(phase);
             var cpuBefore = ProcessMeter.CpuSeconds(pid);
+            var threadsBefore = ProcessMeter.ThreadCpuSeconds(pid);
+            var loadBefore = LoadAverage();
             var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
             var end = start + settings.Seconds * Stopwatch.Frequency;
             var run = Task.WhenAll(clients.Select(c => c.RunAsync(phase, start, end)));
@@ -259,13 +266,16 @@ internal static class WtClientsBenchmark
             await run.ConfigureAwait(false);
             var window = Stopwatch.GetElapsedTime(start).TotalSeconds;
             var cpu = ProcessMeter.CpuSeconds(pid) - cpuBefore;
+            var threads = ProcessMeter.ThreadDelta(threadsBefore, ProcessMeter.ThreadCpuSeconds(pid));
+            var loadAfter = LoadAverage();
 
             // :: Step 4: everything sent must arrive; wait for it, bounded.
             var sent = clients.Sum(c => c.Sent);
             await DrainAsync(record, sent, TimeSpan.FromSeconds(Math.Max(10, settings.Seconds))).ConfigureAwait(false);
             peakRss = Math.Max(peakRss, ProcessMeter.RssBytes(pid));
             var path = Collect(clients.Count, window, clients, record);
-            return new GatewayResult(n, clients.Count, connectFailures, connectError, connectSeconds, cpu, idleRss, connectedRss, peakRss, path);
+            return new GatewayResult(n, clients.Count, connectFailures, connectError, connectSeconds, cpu, idleCores, idleRss, connectedRss, peakRss, path,
+                idleThreads, threads, loadBefore + " → " + loadAfter);
         }
         finally
         {
@@ -284,6 +294,75 @@ internal static class WtClientsBenchmark
         await DrainAsync(record, clients.Sum(c => c.Sent), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         return Collect(n, window, clients, record);
     }
+
+    /// <summary>
+    /// Five clients send the workload in rounds of 2 s until the gateway's tiered JIT spends less than 5 % of a round
+    /// recompiling (at most 15 rounds): the hot paths have then reached their final tier, and what follows measures the
+    /// gateway rather than its compiler.
+    /// </summary>
+    private static async Task WarmUpAsync(IPEndPoint endPoint, byte[] sha256, LatencyBackend backend, int phase, int pid)
+    {
+        var clients = new List<GatewayClient>();
+        try
+        {
+            for (var id = 0; id < 5; id++)
+            {
+                clients.Add(await GatewayClient.ConnectAsync(-1 - id, endPoint, sha256, CancellationToken.None).ConfigureAwait(false));
+            }
+
+            for (var round = 0; round < 15; round++)
+            {
+                var before = ProcessMeter.ThreadCpuSeconds(pid);
+                var start = Stopwatch.GetTimestamp();
+                await Task.WhenAll(clients.Select(c => c.RunAsync(phase, start, start + 2 * Stopwatch.Frequency))).ConfigureAwait(false);
+                var jit = ProcessMeter.ThreadDelta(before, ProcessMeter.ThreadCpuSeconds(pid)).Where(t => IsJit(t.Name)).Sum(t => t.CpuSeconds);
+                if (jit < 0.1)
+                {
+                    break;
+                }
+            }
+
+            await DrainAsync(backend.Phase(phase), clients.Sum(c => c.Sent), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most 20 s) until the runtime's tiered compiler thread has gone quiet, so that the JIT's recompiling of
+    /// the warmed-up paths is not counted as the work of the clients that follow.
+    /// </summary>
+    private static async Task SettleJitAsync(int pid)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 20 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var before = ProcessMeter.ThreadCpuSeconds(pid);
+            await Task.Delay(1000).ConfigureAwait(false);
+            var jit = ProcessMeter.ThreadDelta(before, ProcessMeter.ThreadCpuSeconds(pid)).Where(t => IsJit(t.Name)).Sum(t => t.CpuSeconds);
+            if (jit < 0.02)
+            {
+                return;
+            }
+        }
+    }
+
+    private static bool IsJit(string threadName) => threadName.StartsWith(".NET Tiered", StringComparison.Ordinal);
+
+    private static double JitSeconds(GatewayResult g) => g.WindowThreads.Where(t => IsJit(t.Name)).Sum(t => t.CpuSeconds);
+
+    /// <summary>The 1-minute load average: on a shared machine it says how much the numbers can be trusted.</summary>
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+
+    private static List<Dictionary<string, object?>> ThreadsJson(List<(string Name, int Threads, double CpuSeconds)> threads) =>
+        threads.Where(t => t.CpuSeconds > 0).Take(6).Select(t => new Dictionary<string, object?>
+        {
+            ["name"] = t.Name,
+            ["threads"] = t.Threads,
+            ["cpu_seconds"] = Report.Round(t.CpuSeconds, 3),
+        }).ToList();
 
     private static async Task WaitReadyAsync(ChildProcess gateway, int adminPort)
     {
@@ -323,10 +402,11 @@ internal static class WtClientsBenchmark
     {
         var list = senders.ToList();
         var perTrack = new Dictionary<string, (long, long, double, double)>();
-        foreach (var track in Workload.Tracks)
+        for (var t = 0; t < Workload.Tracks.Count; t++)
         {
-            var latencies = record.Latencies(track.TrackType);
-            perTrack[track.TrackType] = (0, record.Track(track.TrackType).Messages, Report.Percentile(latencies, 50), Report.Percentile(latencies, 99));
+            var type = Workload.Tracks[t].TrackType;
+            var latencies = record.Latencies(type);
+            perTrack[type] = (list.Sum(c => c.SentOn(t)), record.Track(type).Messages, Report.Percentile(latencies, 50), Report.Percentile(latencies, 99));
         }
 
         var delivered = Workload.Tracks.Select(t => record.Track(t.TrackType)).ToList();
@@ -356,7 +436,7 @@ internal static class WtClientsBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  N={level.Clients,5}: connected {g.Connected} in {g.ConnectSeconds:F1} s; sent {g.Path.Sent}, delivered {g.Path.Delivered}; {Megabits(g.Path):F2} Mbps; gateway {g.CpuSeconds / g.Path.WindowSeconds:F3} cores ({CpuPerClient(g) * 1000:F1} mcores/client), RSS idle {g.IdleRssBytes / 1048576.0:F0} → peak {g.PeakRssBytes / 1048576.0:F0} MiB ({MibPerSession(g):F2} MiB/session); latency p50/p99 gateway {Report.Percentile(g.Path.LatenciesMs, 50):F2}/{Report.Percentile(g.Path.LatenciesMs, 99):F2} ms, direct {(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 50)):F2}/{(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 99)):F2} ms, added {Added(level, 50):F2}/{Added(level, 99):F2} ms"));
+            $"  N={level.Clients,5}: connected {g.Connected} in {g.ConnectSeconds:F1} s; sent {g.Path.Sent}, delivered {g.Path.Delivered}; {Megabits(g.Path):F2} Mbps; gateway {g.CpuSeconds / g.Path.WindowSeconds:F3} cores ({CpuPerClient(g) * 1000:F1} mcores/client; idle {g.IdleCores:F3}; JIT {JitSeconds(g):F2} s), RSS idle {g.IdleRssBytes / 1048576.0:F0} → peak {g.PeakRssBytes / 1048576.0:F0} MiB ({MibPerSession(g):F2} MiB/session); latency p50/p99 gateway {Report.Percentile(g.Path.LatenciesMs, 50):F2}/{Report.Percentile(g.Path.LatenciesMs, 99):F2} ms, direct {(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 50)):F2}/{(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 99)):F2} ms, added {Added(level, 50):F2}/{Added(level, 99):F2} ms"));
     }
 
     private static Dictionary<string, object?> PathJson(PathResult p) => new()
@@ -374,6 +454,7 @@ internal static class WtClientsBenchmark
         ["latency_p99_ms"] = Report.Round(Report.Percentile(p.LatenciesMs, 99)),
         ["per_track"] = p.PerTrack.ToDictionary(t => t.Key, t => new Dictionary<string, object?>
         {
+            ["sent_messages"] = t.Value.Sent,
             ["delivered_messages"] = t.Value.Delivered,
             ["latency_p50_ms"] = Report.Round(t.Value.P50),
             ["latency_p99_ms"] = Report.Round(t.Value.P99),
@@ -425,7 +506,14 @@ internal static class WtClientsBenchmark
                 ["cpu_seconds"] = Report.Round(g.CpuSeconds, 3),
                 ["cores"] = Report.Round(g.CpuSeconds / g.Path.WindowSeconds),
                 ["cores_per_client"] = Report.Round(CpuPerClient(g), 5),
+                ["idle_cores"] = Report.Round(g.IdleCores, 4),
+                ["jit_cpu_seconds_in_window"] = Report.Round(JitSeconds(g), 3),
+                ["cores_per_client_excluding_jit"] = Report.Round(g.Connected == 0 ? double.NaN : (g.CpuSeconds - JitSeconds(g)) / g.Path.WindowSeconds / g.Connected, 5),
+                ["cores_per_client_above_idle"] = Report.Round(g.Connected == 0 ? double.NaN : (g.CpuSeconds / g.Path.WindowSeconds - g.IdleCores) / g.Connected, 5),
                 ["cores_per_megabit"] = Report.Round(CpuPerMbps(g), 5),
+                ["idle_busiest_threads"] = ThreadsJson(g.IdleThreads),
+                ["window_busiest_threads"] = ThreadsJson(g.WindowThreads),
+                ["load_average_1m_before_after_window"] = g.LoadAverage,
                 ["rss_idle_mib"] = Report.Round(g.IdleRssBytes / 1048576.0, 1),
                 ["rss_connected_mib"] = Report.Round(g.ConnectedRssBytes / 1048576.0, 1),
                 ["rss_peak_mib"] = Report.Round(g.PeakRssBytes / 1048576.0, 1),
