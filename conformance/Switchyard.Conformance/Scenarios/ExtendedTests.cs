@@ -49,6 +49,22 @@ internal static class ExtendedTests
             await ExpectAllAsync(t, gw, RequestHeaderModifierCases("infra-backend-v1"));
         });
 
+        yield return new("HTTPRouteInvalidParentRefNotMatchingListenerPort", "A parentRef port no listener has is not accepted (NoMatchingParent).", ["HTTPRouteDestinationPortMatching"], ["tests/httproute-invalid-parentref-not-matching-listener-port.yaml"], async t =>
+        {
+            var route = Route("httproute-listener-not-matching-route-port");
+            await t.Waiters.HttpRouteMustHaveConditionAsync(route, Gw("same-namespace"), F("Accepted", "NoMatchingParent"), t.Ct);
+            await t.Waiters.HttpRouteMustHaveNoAcceptedParentsAsync(route, t.Ct);
+        });
+
+        yield return new("HTTPRouteInvalidParentRefSectionNameNotMatchingPort", "A parentRef whose sectionName and port name no one listener is not accepted, and attaches nowhere.", ["HTTPRouteParentRefPort"], ["tests/httproute-invalid-parentref-section-name-not-matching-port.yaml"], async t =>
+        {
+            var gw = Gw("gateway-with-one-not-matching-port-and-section-name-route");
+            var route = Route("httproute-listener-section-name-not-matching-port");
+            await t.Waiters.HttpRouteMustHaveConditionAsync(route, gw, F("Accepted", "NoMatchingParent"), t.Ct);
+            await t.Waiters.HttpRouteMustHaveNoAcceptedParentsAsync(route, t.Ct);
+            await t.Waiters.GatewayListenersMustHaveAttachedRoutesAsync(gw, "http", 0, t.Ct);
+        });
+
         yield return new("HTTPRouteListenerPortMatching", "parentRef ports select the listeners of that port.", ["HTTPRouteParentRefPort"], ["tests/httproute-listener-port-matching.yaml"], async t =>
         {
             var gw = Gw("httproute-listener-port-matching");
@@ -172,6 +188,47 @@ internal static class ExtendedTests
                 H(("X-Header-Add", "header-val-1"), ("X-Header-Add-Append", "append-val-1,header-val-2"), ("X-Header-Set", "set-overwrites-values")), ["X-Header-Remove"]), ["infra-backend-v2", "infra-backend-v3"]);
         });
 
+        yield return new("HTTPRouteRequestPercentageMirror", "RequestMirror with percent or fraction copies about that share of the requests.", ["HTTPRouteRequestPercentageMirror"], ["tests/httproute-request-percentage-mirror.yaml"], async t =>
+        {
+            var gw = Gw("same-namespace");
+            await t.Waiters.GatewayAndHttpRoutesMustBeAcceptedAsync(gw, [Route("request-percentage-mirror")], t.Ct);
+            await MirroredShareAsync(t, gw, Ok("/percent-mirror", "infra-backend-v1"), "infra-backend-v2", 20);
+            await MirroredShareAsync(t, gw, Ok("/percent-mirror-fraction", "infra-backend-v1"), "infra-backend-v2", 50);
+            await MirroredShareAsync(t, gw, WithHeaders("/percent-mirror-and-modify-headers", "infra-backend-v1", [("X-Header-Remove", "remove-val"), ("X-Header-Add-Append", "append-val-1"), ("X-Header-Set", "some-value")],
+                H(("X-Header-Add", "header-val-1"), ("X-Header-Add-Append", "append-val-1,header-val-2"), ("X-Header-Set", "set-overwrites-values")), ["X-Header-Remove"]), "infra-backend-v2", 35);
+        });
+
+        yield return new("HTTPRouteRequestHeaderModifierBackendWeights", "Each weighted backendRef's own RequestHeaderModifier reaches only that backend.", ["HTTPRouteBackendRequestHeaderModification"], ["tests/httproute-request-header-modifier-backend-weights.yaml"], async t =>
+        {
+            var gw = Gw("same-namespace");
+            await t.Waiters.GatewayAndHttpRoutesMustBeAcceptedAsync(gw, [Route("request-header-modifier-backend-weights")], t.Ct);
+            var address = await t.GatewayAddressAsync(gw);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            await Poll.UntilAsync("both weighted backends to answer", t.Options.Timeout, async ct =>
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    var answer = await t.Http.SendAsync(address, Ok("/", "infra-backend"), ct);
+                    if (answer.StatusCode != 200 || answer.Echo is not { } echo)
+                    {
+                        return (false, $"status {answer.StatusCode}");
+                    }
+
+                    // Each answer carries the header of the backendRef that was picked, never the other's.
+                    var backend = echo.Pod.StartsWith("infra-backend-v1", StringComparison.Ordinal) ? "infra-backend-v1" : "infra-backend-v2";
+                    var header = echo.Headers.TryGetValue("Backend", out var values) ? string.Join(",", values) : "<absent>";
+                    if (header != backend)
+                    {
+                        throw new ConformanceException($"pod {echo.Pod} received Backend: {header}, expected {backend}");
+                    }
+
+                    seen.Add(backend);
+                }
+
+                return (seen.Count == 2, $"only {string.Join(", ", seen)} answered");
+            }, t.Ct);
+        });
+
         yield return new("HTTPRouteResponseHeaderModifier", "ResponseHeaderModifier sets, adds and removes response headers, case-insensitively.", ["HTTPRouteResponseHeaderModification"], ["tests/httproute-response-header-modifier.yaml"], async t =>
         {
             var gw = Gw("same-namespace");
@@ -248,6 +305,59 @@ internal static class ExtendedTests
         var gw = Gw("same-namespace");
         await t.Waiters.GatewayAndHttpRoutesMustBeAcceptedAsync(gw, [Route(route)], t.Ct);
         await ExpectAllAsync(t, gw, cases);
+    }
+
+    /// <summary>
+    /// Upstream's percentage-mirror check: many requests, each answered by the primary backend, and the share the mirror
+    /// backend received is the configured one. The tolerance is five binomial standard deviations, so a correct
+    /// implementation fails about once in two million runs while one that ignores the percentage fails every time.
+    /// </summary>
+    private static async Task MirroredShareAsync(TestContext t, NN gw, ExpectedResponse expected, string mirror, int percent)
+    {
+        const int Requests = 400;
+        await t.ExpectAsync(gw, expected);
+        var address = await t.GatewayAddressAsync(gw);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), t.Ct);
+        var since = DateTimeOffset.UtcNow;
+        var path = expected.ExpectedRequest?.Path ?? expected.Request.Path;
+        using var gate = new SemaphoreSlim(8);
+        var sends = Enumerable.Range(0, Requests).Select(async _ =>
+        {
+            await gate.WaitAsync(t.Ct);
+            try
+            {
+                return await t.TryOnceAsync(address, expected, t.Ct);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+        var failures = (await Task.WhenAll(sends)).Where(w => w is not null).ToList();
+        if (failures.Count > 0)
+        {
+            throw new ConformanceException($"{failures.Count} of {Requests} requests to {path} failed: {failures[0]}");
+        }
+
+        var p = percent / 100.0;
+        var tolerance = 5 * Math.Sqrt(p * (1 - p) / Requests);
+        var mirrored = 0;
+        await Poll.UntilAsync($"{mirror} to receive about {percent}% of {Requests} requests to {path}", t.Options.Timeout, async _ =>
+        {
+            // Mirrors are fire-and-forget: wait until the count stops growing before judging it.
+            var before = Count();
+            await Task.Delay(TimeSpan.FromMilliseconds(500), t.Ct);
+            mirrored = Count();
+            return (mirrored == before, $"still receiving ({mirrored})");
+        }, t.Ct);
+        var share = mirrored / (double)Requests;
+        if (Math.Abs(share - p) > tolerance)
+        {
+            throw new ConformanceException($"{mirror} received {mirrored} of {Requests} requests to {path} ({share:P1}), expected {percent}% ± {tolerance:P1}");
+        }
+
+        int Count() => (t.Env.RequestsReceived(mirror, Infra, since) ?? throw new ConformanceException("this environment cannot observe mirrored requests"))
+            .Count(r => r.Path == path);
     }
 
     /// <summary>
