@@ -10,8 +10,8 @@ namespace Switchyard.Kubernetes.DevApiServer.Schema;
 /// that are not nullable, default, prune unknown fields, then validate <c>type</c>, <c>required</c>, <c>enum</c>,
 /// string length/pattern, numeric bounds and item counts.
 /// </summary>
-/// <remarks>Not implemented: <c>allOf</c>/<c>anyOf</c>/<c>oneOf</c>/<c>not</c>, <c>format</c>, CEL
-/// <c>x-kubernetes-validations</c>, list-type uniqueness and ratcheting.</remarks>
+/// <remarks>Not implemented: <c>allOf</c>/<c>anyOf</c>/<c>oneOf</c>/<c>not</c>, <c>format</c>, list-type uniqueness
+/// and ratcheting of these checks. CEL <c>x-kubernetes-validations</c> run afterwards, in <c>Cel/CelSchemaValidator</c>.</remarks>
 internal static class StructuralSchema
 {
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
