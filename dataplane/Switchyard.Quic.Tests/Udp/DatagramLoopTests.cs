@@ -120,6 +120,62 @@ public class DatagramLoopTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(2, backlog);
     }
 
+    /// <summary>Sends the given datagram sizes once, in one flush.</summary>
+    private sealed class Sizes(IPEndPoint target, int[] sizes) : IDatagramEndpoint
+    {
+        private int _next;
+
+        public long? NextDeadline => null;
+
+        public bool IsFinished => false;
+
+        public bool HasUrgentSend => false;
+
+        public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now)
+        {
+        }
+
+        public bool TrySend(Span<byte> buffer, out int length, out IPEndPoint to, long now)
+        {
+            to = target;
+            length = 0;
+            if (_next == sizes.Length)
+            {
+                return false;
+            }
+
+            length = sizes[_next];
+            buffer[..length].Fill((byte)_next);
+            _next++;
+            return true;
+        }
+
+        public void OnDeadline(long now)
+        {
+        }
+    }
+
+    [Fact]
+    public void LongerDatagramAfterAGsoBatchOfShortOnes_IsNotCutIntoSegments()
+    {
+        // The segment size stays set on the socket between batches; a longer single datagram must clear it first.
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        receiver.ReceiveTimeout = 5000;
+        var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        sender.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int[] sizes = [600, 600, 600, 600, 1200, 300, 300, 1200];
+        using var loop = new DatagramLoop(sender, new Sizes((IPEndPoint)receiver.LocalEndPoint!, sizes), "test");
+        loop.Start();
+        var buffer = new byte[65536];
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var length = receiver.Receive(buffer);
+            Assert.True(length == sizes[i], $"datagram {i}: {length} bytes, expected {sizes[i]} (GSO enabled={loop.GsoEnabled}, batches={loop.GsoBatches})");
+            Assert.All(buffer[..length], b => Assert.Equal((byte)i, b));
+        }
+    }
+
     [Fact]
     public async Task Burst_ArrivesAsSeparateDatagrams_WithOrWithoutGso()
     {

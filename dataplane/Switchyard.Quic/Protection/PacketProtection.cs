@@ -7,9 +7,18 @@ namespace Switchyard.Quic.Protection;
 /// <summary>
 /// Header protection (RFC 9001 §5.4). It does not change on key update (§6), so one instance serves every key phase.
 /// </summary>
+/// <remarks>
+/// The AES mask is one ECB block per packet, sent and received. It goes through one <see cref="ICryptoTransform"/>
+/// made at construction: <see cref="SymmetricAlgorithm.EncryptEcb(ReadOnlySpan{byte}, Span{byte}, PaddingMode)"/>
+/// would build and free a native cipher context for every packet, which cost the send path more than the AEAD itself.
+/// Like the connection that owns it, an instance is used by one thread at a time.
+/// </remarks>
 internal sealed class HeaderProtection : IDisposable
 {
     private readonly Aes? _aes;
+    private readonly ICryptoTransform? _ecb;
+    private readonly byte[] _sample = new byte[16];
+    private readonly byte[] _block = new byte[16];
     private readonly byte[]? _chachaKey;
 
     public HeaderProtection(TlsCipherSuite suite, ReadOnlySpan<byte> hpKey)
@@ -22,17 +31,22 @@ internal sealed class HeaderProtection : IDisposable
         {
             _aes = Aes.Create();
             _aes.Key = hpKey.ToArray();
+            _aes.Mode = CipherMode.ECB;
+            _aes.Padding = PaddingMode.None;
+#pragma warning disable CA5358 // AES-ECB on one block is exactly what RFC 9001 §5.4.3 specifies for the header protection mask.
+            _ecb = _aes.CreateEncryptor();
+#pragma warning restore CA5358
         }
     }
 
     /// <summary>Computes the 5-byte mask from a 16-byte sample (RFC 9001 §5.4.3, §5.4.4).</summary>
     public void ComputeMask(ReadOnlySpan<byte> sample, Span<byte> mask)
     {
-        if (_aes is not null)
+        if (_ecb is not null)
         {
-            Span<byte> block = stackalloc byte[16];
-            _aes.EncryptEcb(sample[..16], block, PaddingMode.None);
-            block[..5].CopyTo(mask);
+            sample[..16].CopyTo(_sample);
+            _ecb.TransformBlock(_sample, 0, 16, _block, 0);
+            _block.AsSpan(0, 5).CopyTo(mask);
         }
         else
         {
@@ -78,7 +92,11 @@ internal sealed class HeaderProtection : IDisposable
         return length;
     }
 
-    public void Dispose() => _aes?.Dispose();
+    public void Dispose()
+    {
+        _ecb?.Dispose();
+        _aes?.Dispose();
+    }
 }
 
 /// <summary>

@@ -60,6 +60,9 @@ internal sealed class DatagramLoop : IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stop;
     private bool _gso = true;
+
+    // The UDP_SEGMENT size in force on the socket, 0 when none.
+    private int _segmentSize;
     private int _wakePending;
 
     public DatagramLoop(Socket socket, IDatagramEndpoint endpoint, string name)
@@ -300,16 +303,29 @@ internal sealed class DatagramLoop : IDisposable
         {
             try
             {
-                BitConverter.TryWriteBytes(_segmentOption, segmentSize);
-                _socket.SetRawSocketOption(SolUdp, UdpSegment, _segmentOption);
+                // The option stays set between batches (one setsockopt per size change, not two per batch): the kernel
+                // only segments a send longer than the size, so single datagrams no longer than it leave unchanged.
+                SetSegmentSize(segmentSize);
                 _socket.SendTo(_batch.AsSpan(0, length), SocketFlags.None, address);
-                _socket.SetRawSocketOption(SolUdp, UdpSegment, _noSegmentOption);
                 GsoBatches++;
                 return;
             }
             catch (SocketException)
             {
                 // The kernel refused GSO: send the segments one by one from now on.
+                _gso = false;
+                TryClearSegmentSize();
+            }
+        }
+        else if (segments == 1 && _segmentSize != 0 && length > _segmentSize)
+        {
+            // A single datagram longer than the segment size in force would be cut into segments: clear it first.
+            try
+            {
+                SetSegmentSize(0);
+            }
+            catch (SocketException)
+            {
                 _gso = false;
             }
         }
@@ -325,6 +341,32 @@ internal sealed class DatagramLoop : IDisposable
             {
                 // A full socket buffer or an unreachable peer loses the datagram; QUIC recovers it.
             }
+        }
+    }
+
+    private void SetSegmentSize(int size)
+    {
+        if (size == _segmentSize)
+        {
+            return;
+        }
+
+        BitConverter.TryWriteBytes(_segmentOption, size);
+        _socket.SetRawSocketOption(SolUdp, UdpSegment, size == 0 ? _noSegmentOption : _segmentOption);
+        _segmentSize = size;
+    }
+
+    private void TryClearSegmentSize()
+    {
+        try
+        {
+            _socket.SetRawSocketOption(SolUdp, UdpSegment, _noSegmentOption);
+            _segmentSize = 0;
+        }
+        catch (SocketException)
+        {
+            // Never set, or the kernel has no UDP_SEGMENT at all: nothing is in force.
+            _segmentSize = 0;
         }
     }
 
