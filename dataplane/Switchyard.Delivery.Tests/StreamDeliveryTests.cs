@@ -231,6 +231,36 @@ public sealed class StreamDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BackendComingUpLate_TheConnectIsRetried_AndTheBodyStillStartsWithTheFirstMessage()
+    {
+        var port = FreePort();
+        var pump = Pump(rules: Rule(0, "audio", port, retries: 8));
+        var messages = Enumerable.Range(0, 3).Select(i => Msg("mic", "audio", 100 + i)).ToList();
+        var pipe = new Pipe();
+        foreach (var m in messages)
+        {
+            pipe.Writer.Write(m);
+        }
+
+        var run = pump.RunAsync(pipe.Reader, "h", "/wt", "s", 6, CancellationToken.None);
+
+        // Backoff doubles from 20 ms, so eight retries span about five seconds: the backend comes up within them.
+        await Task.Delay(300);
+        Assert.False(run.IsCompleted);
+        await using var late = await StreamingBackend.StartAsync(port: port);
+        var last = Msg("mic", "audio", 7);
+        pipe.Writer.Write(last);
+        await pipe.Writer.CompleteAsync();
+        var result = await run.WaitAsync(Patience);
+
+        Assert.Equal(DeliveryOutcome.Delivered, result.Outcome);
+        var upload = Assert.Single(late.Uploads);
+        Assert.Equal("mic", upload.TrackId);
+        Assert.Equal(messages.Append(last).SelectMany(m => m).ToArray(), upload.Body);
+        Assert.Equal(4, _observer.Count("audio", DeliveryOutcome.Delivered));
+    }
+
+    [Fact]
     public async Task SlowBackend_StopsTheReadingOfTheStream_WithBoundedBytesInFlight_ThenDeliversEverything()
     {
         await using var slow = await StreamingBackend.StartAsync(gateOpen: false);
@@ -256,7 +286,7 @@ public sealed class StreamDeliveryTests : IAsyncLifetime
         var last = -1;
         var stillSince = DateTime.UtcNow;
         var deadline = DateTime.UtcNow + Patience;
-        while (DateTime.UtcNow - stillSince < TimeSpan.FromSeconds(1))
+        while (DateTime.UtcNow - stillSince < TimeSpan.FromSeconds(1) || _observer.BufferFull == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the writer never stalled");
             var now = Volatile.Read(ref written);

@@ -41,11 +41,11 @@ internal sealed class StreamingBackend : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public static async Task<StreamingBackend> StartAsync(bool gateOpen = true)
+    public static async Task<StreamingBackend> StartAsync(bool gateOpen = true, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
 
         // Kestrel buffers at most this much of a request the app has not read yet.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBufferSize = 64 * 1024);

@@ -6,7 +6,8 @@ namespace Switchyard.Delivery;
 /// </summary>
 public enum DeliveryOutcome
 {
-    /// <summary>The backend answered 2xx (Message mode), or the streaming request took the bytes (Stream mode).</summary>
+    /// <summary>The backend answered 2xx: to the message's own POST (Message mode), or to the streaming request the
+    /// message was flushed into, once that request's body ended (Stream mode; see <see cref="HttpStreamDeliverer"/>).</summary>
     Delivered,
 
     /// <summary>The header was malformed; the stream is reset.</summary>

@@ -27,6 +27,19 @@ namespace Switchyard.Delivery;
 /// <para>Back-pressure: a message leaves the stream's byte budget once flushed into the request, and the TCP send
 /// buffer of these connections is capped at <see cref="DefaultSendBufferSize"/>, so a backend that reads slowly fills
 /// the budget and the WebTransport stream stops being read.</para>
+/// <para>What the client sees: a failure found while the stream is open (connect, reset, stall, session end) stops
+/// it with its code at once. A refusal that comes only in the final response arrives after the client's FIN: a
+/// bidirectional stream still gets it as RESET_STREAM of the gateway's half, but on a unidirectional stream the
+/// STOP_SENDING comes after the client finished sending and a client may never see it (RFC 9000 §3.5); metrics and
+/// logs count those messages failed all the same. HTTP/1.1 through <see cref="SocketsHttpHandler"/> only reports a
+/// response once the body is complete, so an early refusal is not seen sooner.</para>
+/// <para>Backends must accept a body as long and as idle as a WebTransport stream: with Kestrel, lift
+/// <c>MaxRequestBodySize</c> and <c>MinRequestBodyDataRate</c> for the endpoint. A request serves one (stream, rule,
+/// endpoint) lane and keeps the mode and endpoint it opened with; a reload that changes the rule's mode applies to
+/// lanes opened afterwards, and one that removes the endpoint opens a new lane (a second request) for the messages
+/// that follow.</para>
+/// <para>Metrics: messages are counted when their request settles; <c>switchyard_delivery_duration_seconds</c>
+/// records each confirmed message's mean time from being read to being flushed into the request.</para>
 /// </remarks>
 public sealed class HttpStreamDeliverer : IDisposable
 {
