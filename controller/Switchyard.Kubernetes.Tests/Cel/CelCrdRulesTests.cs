@@ -103,4 +103,37 @@ public sealed class CelCrdRulesTests : IAsyncLifetime
         var immutable = await Assert.ThrowsAsync<Switchyard.Kubernetes.Client.KubernetesApiException>(() => widgets.ReplaceAsync("default", "w", changed));
         Assert.Contains("spec.color: Invalid value: \"string\": color is immutable", immutable.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RuntimeErrorAndCostExhaustion_Answer422NotA500()
+    {
+        using var http = new HttpClient { BaseAddress = _t.Server.BaseAddress };
+        var crd = TestServer.WidgetCrd();
+        var spec = crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!.AsObject();
+        spec["x-kubernetes-validations"] = new JsonArray(
+            new JsonObject { ["rule"] = "self.color != 'green' || self.tags[0] == 'x'", ["message"] = "green needs tag x" },
+            new JsonObject { ["rule"] = "!has(self.tags) || self.tags.all(a, self.tags.all(b, self.tags.all(c, a + b + c != '')))", ["message"] = "tags" });
+        (await http.PostAsJsonAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)).EnsureSuccessStatusCode();
+        var widgets = _t.Client.Resource(TestServer.Widgets);
+
+        // No tags: indexing fails at runtime, and the rule fails with the server's wording.
+        var green = TestServer.Widget("g", 1);
+        green["spec"]!["color"] = "green";
+        var error = await Assert.ThrowsAsync<Switchyard.Kubernetes.Client.KubernetesApiException>(() => widgets.CreateAsync("default", green));
+        Assert.Equal(422, error.Status.Code);
+        Assert.Contains("spec: Invalid value: \"object\": no such key: tags evaluating rule: green needs tag x", error.Message, StringComparison.Ordinal);
+
+        // 500 tags make the triple loop cost 125 million steps: the budget stops it quickly.
+        var hostile = TestServer.Widget("h", 1);
+        hostile["spec"]!["tags"] = new JsonArray([.. Enumerable.Range(0, 500).Select(i => (JsonNode)JsonValue.Create($"t{i}"))]);
+        var started = DateTime.UtcNow;
+        var exhausted = await Assert.ThrowsAsync<Switchyard.Kubernetes.Client.KubernetesApiException>(() => widgets.CreateAsync("default", hostile));
+        Assert.Equal(422, exhausted.Status.Code);
+        Assert.Contains("no further validation rules will be run", exhausted.Message, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"took {DateTime.UtcNow - started}");
+
+        // The server still answers.
+        var fine = await widgets.CreateAsync("default", TestServer.Widget("fine", 1));
+        Assert.Equal("fine", (string?)fine["metadata"]!["name"]);
+    }
 }
