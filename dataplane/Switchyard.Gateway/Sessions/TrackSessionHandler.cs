@@ -92,6 +92,9 @@ public sealed partial class TrackSessionHandler
         finally
         {
             await Task.WhenAll(streams).ConfigureAwait(false);
+
+            // Whatever ended the accept loop, the datagram loop ends with it.
+            await closed.CancelAsync().ConfigureAwait(false);
             await datagrams.ConfigureAwait(false);
             _metrics.SessionChanged(-1);
             Log.SessionClosed(_logger, session.Id);
