@@ -53,6 +53,12 @@ internal abstract class SimulatedClient
         var next = start + random.NextDouble() * interval;
         while (true)
         {
+            if ((long)next >= end)
+            {
+                // The next slot is past the window: stop now rather than sleep past the end, so the window is exact.
+                return;
+            }
+
             var wait = (long)next - Stopwatch.GetTimestamp();
             if (wait > 0)
             {
