@@ -114,6 +114,20 @@ public sealed class StreamDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NonAsciiTrackId_NamesTheStreamingRequestAsUtf8()
+    {
+        var pump = Pump(rules: Rule(0, "video", _video.Port));
+        var pipe = new Pipe();
+        pipe.Writer.Write(Msg("камера-雪", "video", 10));
+        await pipe.Writer.CompleteAsync();
+
+        var result = await pump.RunAsync(pipe.Reader, "h", "/wt", "s", 0, CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(DeliveryOutcome.Delivered, result.Outcome);
+        Assert.Equal("камера-雪", Assert.Single(_video.Uploads).TrackId);
+    }
+
+    [Fact]
     public async Task TwoRulesOnOneStream_FanOutIntoOneRequestPerRule()
     {
         var pump = Pump(rules: [Rule(0, "video", _video.Port), Rule(1, "chat", _chat.Port)]);

@@ -84,6 +84,18 @@ public sealed class TrackStreamPumpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NonAsciiTrackId_ReachesTheBackendAsUtf8()
+    {
+        // A track_id is UTF-8 (DESIGN.md); HttpClient refuses non-ASCII header values unless told the encoding.
+        var pump = Pump(rules: [Rule(0, "chat", _chat.Port)]);
+
+        var result = await pump.RunAsync(Input(Msg("салон-雪", "chat", 5)), "h", "/wt", "s", 0, CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Delivered, result.Outcome);
+        Assert.Equal("салон-雪", Assert.Single(_chat.Requests).TrackId);
+    }
+
+    [Fact]
     public async Task BackendRefusal_StopsTheStreamWithBackendRejected()
     {
         _chat.Status = n => n == 2 ? 400 : 200;

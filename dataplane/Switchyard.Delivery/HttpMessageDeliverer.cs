@@ -49,9 +49,13 @@ public sealed class HttpMessageDeliverer : IDisposable
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>The connection-pooling handler used for backends: no proxy, no cookies, no redirects, no decompression.</summary>
+    /// <summary>
+    /// The connection-pooling handler used for backends: no proxy, no cookies, no redirects, no decompression. Header
+    /// values are sent as UTF-8, since a <c>track_id</c> is UTF-8 (the default would refuse any non-ASCII value).
+    /// </summary>
     public static SocketsHttpHandler CreateHandler() => new()
     {
+        RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
         UseProxy = false,
         UseCookies = false,
         AllowAutoRedirect = false,

@@ -71,7 +71,8 @@ public sealed class HttpStreamDeliverer : IDisposable
     /// <summary>
     /// The handler for streaming requests: no proxy, cookies, redirects or decompression; no cap on connections per
     /// backend (each streaming request holds one for the life of its WebTransport stream, and streams are bounded per
-    /// session); a capped TCP send buffer so back-pressure reaches the stream's byte budget.
+    /// session); a capped TCP send buffer so back-pressure reaches the stream's byte budget; UTF-8 header values, as
+    /// <c>X-Track-Id</c> may hold any UTF-8.
     /// </summary>
     /// <param name="sendBufferSize">TCP send buffer per connection, in bytes.</param>
     public static SocketsHttpHandler CreateHandler(int sendBufferSize = DefaultSendBufferSize)
@@ -79,6 +80,7 @@ public sealed class HttpStreamDeliverer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(sendBufferSize, 4096);
         return new SocketsHttpHandler
         {
+            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
             UseProxy = false,
             UseCookies = false,
             AllowAutoRedirect = false,
