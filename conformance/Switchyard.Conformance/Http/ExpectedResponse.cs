@@ -16,6 +16,9 @@ internal sealed record Request
 
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>TLS server name (SNI) when it must differ from <see cref="Host"/>; only for https.</summary>
+    public string? ServerName { get; init; }
+
     /// <summary>When true a 3xx answer is compared as a redirect rather than followed (the client never follows).</summary>
     public bool UnfollowRedirect { get; init; }
 }

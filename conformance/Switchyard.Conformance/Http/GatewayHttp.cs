@@ -48,6 +48,8 @@ internal sealed record EchoedRequest(string Path, string Host, string Method, IR
 internal sealed class GatewayHttp : IDisposable
 {
     private readonly HttpMessageInvoker invoker;
+    private readonly Lazy<HttpMessageInvoker> sniInvoker = new(CreateSniInvoker);
+    private static readonly HttpRequestOptionsKey<string> ServerNameKey = new("switchyard-conformance-sni");
 
     public GatewayHttp(TimeSpan requestTimeout)
     {
@@ -78,7 +80,15 @@ internal sealed class GatewayHttp : IDisposable
     public async Task<CapturedResponse> SendAsync(string gatewayAddress, ExpectedResponse expected, CancellationToken cancellationToken)
     {
         var req = expected.Request;
-        using var message = new HttpRequestMessage(new HttpMethod(req.Method), new Uri($"{req.Scheme}://{gatewayAddress}{req.Path}", UriKind.Absolute));
+        // SocketsHttpHandler takes the TLS server name from the Host header, so a request whose SNI differs from its
+        // Host (upstream's MakeTLSRequest with a serverName) goes as plain HTTP over a TLS stream opened here.
+        var explicitSni = req.ServerName is not null && req.Scheme == "https";
+        using var message = new HttpRequestMessage(new HttpMethod(req.Method), new Uri($"{(explicitSni ? "http" : req.Scheme)}://{gatewayAddress}{req.Path}", UriKind.Absolute));
+        if (explicitSni)
+        {
+            message.Options.Set(ServerNameKey, req.ServerName!);
+        }
+
         message.Headers.Host = req.Host.Length == 0 ? gatewayAddress : req.Host;
         foreach (var (name, value) in req.Headers)
         {
@@ -92,7 +102,7 @@ internal sealed class GatewayHttp : IDisposable
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
-        using var response = await invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        using var response = await (explicitSni ? sniInvoker.Value : invoker).SendAsync(message, timeout.Token).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         Collect(response.Headers, headers);
@@ -217,7 +227,48 @@ internal sealed class GatewayHttp : IDisposable
         return null;
     }
 
-    public void Dispose() => invoker.Dispose();
+    public void Dispose()
+    {
+        invoker.Dispose();
+        if (sniInvoker.IsValueCreated)
+        {
+            sniInvoker.Value.Dispose();
+        }
+    }
+
+    /// <summary>A client whose every connection is a TLS stream with the request's own server name, never reused.</summary>
+    private static HttpMessageInvoker CreateSniInvoker() => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        UseProxy = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.Zero,
+        ConnectCallback = async (context, ct) =>
+        {
+            var serverName = context.InitialRequestMessage.Options.TryGetValue(ServerNameKey, out var name) ? name : context.DnsEndPoint.Host;
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+                var tls = new System.Net.Security.SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
+                await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+                {
+                    TargetHost = serverName,
+                    ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http11],
+#pragma warning disable CA5359 // The Gateway's certificate is one the suite generated; it is not what is tested here.
+                    RemoteCertificateValidationCallback = (_, _, _, _) => true,
+#pragma warning restore CA5359
+                }, ct).ConfigureAwait(false);
+                return tls;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    });
 
     private static string HostOnly(string hostPort)
     {

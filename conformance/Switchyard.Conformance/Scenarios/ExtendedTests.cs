@@ -49,6 +49,34 @@ internal static class ExtendedTests
             await ExpectAllAsync(t, gw, RequestHeaderModifierCases("infra-backend-v1"));
         });
 
+        yield return new("HTTPRouteHTTPSListenerDetectMisdirectedRequests", "HTTPS listeners on one port answer 421 when the Host belongs to another listener than the TLS server name.", ["GatewayHTTPSListenerDetectMisdirectedRequests"], ["tests/httproute-https-listener-detect-misdirected-requests.yaml"], async t =>
+        {
+            var gw = Gw("same-namespace-with-https-listener");
+            NN[] routes = [.. Enumerable.Range(1, 4).Select(i => Route($"https-listener-detect-misdirected-requests-test-{i}"))];
+            await t.Waiters.GatewayMustBeReadyAsync(gw, t.Ct);
+            foreach (var route in routes)
+            {
+                // Each route names its listener by sectionName, so its parent status is matched by the condition alone.
+                await t.Waiters.HttpRouteMustHaveConditionAsync(route, gw, T("Accepted"), t.Ct);
+                await t.Waiters.HttpRouteMustHaveConditionAsync(route, gw, T("ResolvedRefs"), t.Ct);
+            }
+
+            (string Sni, string Host, int Status, string? Backend)[] cases =
+            [
+                ("example.org", "example.org", 200, "infra-backend-v1"), ("example.org", "second-example.org", 421, null), ("example.org", "unknown-example.org", 404, null),
+                ("second-example.org", "second-example.org", 200, "infra-backend-v2"), ("second-example.org", "example.org", 421, null), ("second-example.org", "unknown-example.org", 421, null),
+                ("third-example.wildcard.org", "third-example.wildcard.org", 200, "infra-backend-v3"), ("third-example.wildcard.org", "fith-example.wildcard.org", 200, "infra-backend-v3"),
+                ("third-example.wildcard.org", "fourth-example.wildcard.org", 421, null), ("third-example.wildcard.org", "second-example.org", 421, null), ("third-example.wildcard.org", "unknown-example.org", 421, null),
+                ("fourth-example.wildcard.org", "fourth-example.wildcard.org", 200, "infra-backend-v1"), ("fourth-example.wildcard.org", "fith-example.wildcard.org", 421, null),
+                ("unknown-example.org", "example.org", 200, "infra-backend-v1"), ("unknown-example.org", "unknown-example.org", 404, null),
+            ];
+            foreach (var (sni, host, status, backend) in cases)
+            {
+                var expected = backend is null ? Status("/detect-misdirected-requests", status, host) : Ok("/detect-misdirected-requests", backend, host);
+                await t.ExpectAsync(gw, Https(expected with { Request = expected.Request with { ServerName = sni } }), 443);
+            }
+        });
+
         yield return new("HTTPRouteInvalidParentRefNotMatchingListenerPort", "A parentRef port no listener has is not accepted (NoMatchingParent).", ["HTTPRouteDestinationPortMatching"], ["tests/httproute-invalid-parentref-not-matching-listener-port.yaml"], async t =>
         {
             var route = Route("httproute-listener-not-matching-route-port");

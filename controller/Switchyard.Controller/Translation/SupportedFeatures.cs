@@ -14,6 +14,7 @@ public static class SupportedFeatures
     public static IReadOnlyList<string> Extended { get; } =
     [
         "GatewayHTTPListenerIsolation",
+        "GatewayHTTPSListenerDetectMisdirectedRequests",
         "GatewayPort8080",
         "HTTPRoute303RedirectStatusCode",
         "HTTPRoute307RedirectStatusCode",
