@@ -59,7 +59,9 @@ internal static class WtClientsBenchmark
         PathResult Path,
         List<(string Name, int Threads, double CpuSeconds)> IdleThreads,
         List<(string Name, int Threads, double CpuSeconds)> WindowThreads,
-        string LoadAverage);
+        string LoadAverage,
+        double CpuSecondsWithDrain,
+        List<string> MessageCounters);
 
     private sealed record Level(int Clients, GatewayResult? Gateway, PathResult? Direct, string? Error);
 
@@ -274,9 +276,11 @@ internal static class WtClientsBenchmark
             var sent = clients.Sum(c => c.Sent);
             await DrainAsync(record, sent, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             peakRss = Math.Max(peakRss, ProcessMeter.RssBytes(pid));
+            var cpuWithDrain = ProcessMeter.CpuSeconds(pid) - cpuBefore;
+            var counters = await MessageCountersAsync(adminPort).ConfigureAwait(false);
             var path = Collect(clients.Count, window, clients, record);
             return new GatewayResult(n, clients.Count, connectFailures, connectError, connectSeconds, cpu, idleCores, idleRss, connectedRss, peakRss, path,
-                idleThreads, threads, loadBefore + " → " + loadAfter);
+                idleThreads, threads, loadBefore + " → " + loadAfter, cpuWithDrain, counters);
         }
         finally
         {
@@ -354,6 +358,21 @@ internal static class WtClientsBenchmark
 
     private static double JitSeconds(GatewayResult g) => g.WindowThreads.Where(t => IsJit(t.Name)).Sum(t => t.CpuSeconds);
 
+    /// <summary>The gateway's own count of messages by track type and outcome (its <c>/metrics</c>), after the drain.</summary>
+    private static async Task<List<string>> MessageCountersAsync(int adminPort)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{adminPort}/metrics")).ConfigureAwait(false);
+            return text.Split('\n').Where(l => l.StartsWith("switchyard_wt_messages_total{", StringComparison.Ordinal)).ToList();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return ["unavailable: " + ex.Message];
+        }
+    }
+
     /// <summary>The 1-minute load average: on a shared machine it says how much the numbers can be trusted.</summary>
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
@@ -427,9 +446,13 @@ internal static class WtClientsBenchmark
             list.Sum(c => c.Failed), record.Latencies(), perTrack);
     }
 
-    private static double CpuPerClient(GatewayResult g) => g.Connected == 0 ? double.NaN : g.CpuSeconds / g.Path.WindowSeconds / g.Connected;
+    /// <summary>
+    /// Gateway CPU for the window's messages (window plus drain: an overloaded or starved gateway finishes the work
+    /// after the window) per client and second of workload.
+    /// </summary>
+    private static double CpuPerClient(GatewayResult g) => g.Connected == 0 ? double.NaN : g.CpuSecondsWithDrain / g.Path.WindowSeconds / g.Connected;
 
-    private static double CpuPerMbps(GatewayResult g) => g.CpuSeconds / g.Path.WindowSeconds / Megabits(g.Path);
+    private static double CpuPerMbps(GatewayResult g) => g.CpuSecondsWithDrain / g.Path.WindowSeconds / Megabits(g.Path);
 
     private static double Megabits(PathResult p) => p.DeliveredBytes * 8 / 1e6 / p.WindowSeconds;
 
@@ -449,7 +472,7 @@ internal static class WtClientsBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  N={level.Clients,5}: connected {g.Connected} in {g.ConnectSeconds:F1} s; sent {g.Path.Sent}, delivered {g.Path.Delivered}; {Megabits(g.Path):F2} Mbps; gateway {g.CpuSeconds / g.Path.WindowSeconds:F3} cores ({CpuPerClient(g) * 1000:F1} mcores/client; idle {g.IdleCores:F3}; JIT {JitSeconds(g):F2} s), RSS idle {g.IdleRssBytes / 1048576.0:F0} → peak {g.PeakRssBytes / 1048576.0:F0} MiB ({MibPerSession(g):F2} MiB/session); latency p50/p99 gateway {Report.Percentile(g.Path.LatenciesMs, 50):F2}/{Report.Percentile(g.Path.LatenciesMs, 99):F2} ms, direct {(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 50)):F2}/{(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 99)):F2} ms, added {Added(level, 50):F2}/{Added(level, 99):F2} ms"));
+            $"  N={level.Clients,5}: connected {g.Connected} in {g.ConnectSeconds:F1} s; sent {g.Path.Sent}, delivered {g.Path.Delivered}; {Megabits(g.Path):F2} Mbps; gateway {g.CpuSeconds / g.Path.WindowSeconds:F3} cores in the window, {g.CpuSecondsWithDrain:F1} CPU-s with the drain ({CpuPerClient(g) * 1000:F1} mcores/client; idle {g.IdleCores:F3}; JIT {JitSeconds(g):F2} s), RSS idle {g.IdleRssBytes / 1048576.0:F0} → peak {g.PeakRssBytes / 1048576.0:F0} MiB ({MibPerSession(g):F2} MiB/session); latency p50/p99 gateway {Report.Percentile(g.Path.LatenciesMs, 50):F2}/{Report.Percentile(g.Path.LatenciesMs, 99):F2} ms, direct {(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 50)):F2}/{(level.Direct is null ? double.NaN : Report.Percentile(level.Direct.LatenciesMs, 99)):F2} ms, added {Added(level, 50):F2}/{Added(level, 99):F2} ms"));
     }
 
     private static Dictionary<string, object?> PathJson(PathResult p) => new()
@@ -517,13 +540,16 @@ internal static class WtClientsBenchmark
                 ["first_connect_error"] = g.ConnectError,
                 ["connect_seconds"] = Report.Round(g.ConnectSeconds, 2),
                 ["cpu_seconds"] = Report.Round(g.CpuSeconds, 3),
-                ["cores"] = Report.Round(g.CpuSeconds / g.Path.WindowSeconds),
+                ["cores_in_window"] = Report.Round(g.CpuSeconds / g.Path.WindowSeconds),
                 ["cores_per_client"] = Report.Round(CpuPerClient(g), 5),
                 ["idle_cores"] = Report.Round(g.IdleCores, 4),
                 ["jit_cpu_seconds_in_window"] = Report.Round(JitSeconds(g), 3),
-                ["cores_per_client_excluding_jit"] = Report.Round(g.Connected == 0 ? double.NaN : (g.CpuSeconds - JitSeconds(g)) / g.Path.WindowSeconds / g.Connected, 5),
-                ["cores_per_client_above_idle"] = Report.Round(g.Connected == 0 ? double.NaN : (g.CpuSeconds / g.Path.WindowSeconds - g.IdleCores) / g.Connected, 5),
+                ["cores_per_client_excluding_jit"] = Report.Round(g.Connected == 0 ? double.NaN : (g.CpuSecondsWithDrain - JitSeconds(g)) / g.Path.WindowSeconds / g.Connected, 5),
+                ["cores_per_client_above_idle"] = Report.Round(g.Connected == 0 ? double.NaN : (g.CpuSecondsWithDrain / g.Path.WindowSeconds - g.IdleCores) / g.Connected, 5),
                 ["cores_per_megabit"] = Report.Round(CpuPerMbps(g), 5),
+                ["cpu_seconds_window_and_drain"] = Report.Round(g.CpuSecondsWithDrain, 3),
+                ["cpu_microseconds_per_delivered_message"] = Report.Round(g.Path.Delivered == 0 ? double.NaN : g.CpuSecondsWithDrain / g.Path.Delivered * 1e6, 2),
+                ["gateway_message_counters_since_start_including_warm_up"] = g.MessageCounters,
                 ["idle_busiest_threads"] = ThreadsJson(g.IdleThreads),
                 ["window_busiest_threads"] = ThreadsJson(g.WindowThreads),
                 ["load_average_1m_before_after_window"] = g.LoadAverage,
