@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Switchyard.Cli.Hosting;
 using Switchyard.Controller.Hosting;
 using Switchyard.Controller.Translation;
 using Switchyard.Kubernetes.Client;
@@ -21,7 +22,8 @@ internal static class ControllerCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="attachDataPlane">The data-plane hook: called once with the host before it runs, and awaited
-    /// alongside it. Null runs the control plane alone.</param>
+    /// alongside it. Null serves the Gateways in this process with <see cref="ControllerDataPlane"/> unless
+    /// <c>--data-plane=false</c>.</param>
     public static Command Create(DataPlaneAttachment? attachDataPlane = null)
     {
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig; default $KUBECONFIG, then ~/.kube/config." };
@@ -46,18 +48,26 @@ internal static class ControllerCommand
         {
             Description = "Accept HTTPS listeners without certificateRefs; the data plane serves a generated certificate (development only).",
         };
+        var dataPlane = new Option<bool>("--data-plane")
+        {
+            Description = "Serve every programmed Gateway's listeners in this process (true|false).",
+            DefaultValueFactory = _ => true,
+        };
+        var dataPlaneAddress = DataPlaneBindings.AddressOption("--data-plane-address");
+        var dataPlaneBind = DataPlaneBindings.BindOption("--data-plane-bind");
         var debounce = new Option<string>("--debounce") { Description = "Quiet time before changes are translated.", DefaultValueFactory = _ => "100ms", Hidden = true };
 
         var command = new Command("controller", "Run the control plane against a Kubernetes API server: watch Gateway API objects, compute and write their status.")
         {
             kubeconfig, inCluster, controllerName, leaderElect, leaseNamespace, leaseName, identity,
-            leaseDuration, renewDeadline, retryPeriod, devCertificates, debounce,
+            leaseDuration, renewDeadline, retryPeriod, devCertificates, dataPlane, dataPlaneAddress, dataPlaneBind, debounce,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
             KubernetesClientConfiguration configuration;
             TimeSpan lease, renew, retry, quiet;
+            DataPlaneBindings bindings;
             try
             {
                 configuration = parseResult.GetValue(inCluster)
@@ -67,6 +77,7 @@ internal static class ControllerCommand
                 renew = GoDuration.Parse(parseResult.GetValue(renewDeadline)!, "--leader-elect-renew-deadline");
                 retry = GoDuration.Parse(parseResult.GetValue(retryPeriod)!, "--leader-elect-retry-period");
                 quiet = GoDuration.Parse(parseResult.GetValue(debounce)!, "--debounce");
+                bindings = DataPlaneBindings.From(parseResult.GetValue(dataPlaneAddress)!, parseResult.GetValue(dataPlaneBind));
             }
             catch (Exception ex) when (ex is KubeconfigException or FormatException)
             {
@@ -105,8 +116,11 @@ internal static class ControllerCommand
                 Debounce = quiet,
                 Log = StderrLog,
             });
-            var dataPlane = attachDataPlane is null ? Task.CompletedTask : attachDataPlane(host, cancellationToken);
-            await Task.WhenAll(host.RunAsync(cancellationToken), dataPlane).ConfigureAwait(false);
+            var attach = attachDataPlane ?? (parseResult.GetValue(dataPlane)
+                ? ControllerDataPlane.Create(bindings, (m, e) => StderrLog(ControllerLogLevel.Information, m, e), (m, e) => StderrLog(ControllerLogLevel.Error, m, e))
+                : null);
+            var serving = attach is null ? Task.CompletedTask : attach(host, cancellationToken);
+            await Task.WhenAll(host.RunAsync(cancellationToken), serving).ConfigureAwait(false);
             return 0;
         });
         return command;

@@ -14,7 +14,7 @@ internal static class QuickstartCommand
     public static Command Create()
     {
         var manifests = new Option<DirectoryInfo?>("--manifests") { Description = "Manifest folder (default: the quickstart manifests shipped with switchyard)." };
-        var quic = Endpoints.Option("--quic", "UDP address for QUIC and WebTransport", "127.0.0.1:4433");
+        var quic = Endpoints.Option("--quic", "Address of the quickstart Gateway's HTTPS listener: WebTransport and HTTP/3 on UDP, HTTP/1.1 and HTTP/2 on TCP", "127.0.0.1:4433");
         var http = Endpoints.Option("--http", "Address of the live client page and /cert-hash", "127.0.0.1:8080");
         var admin = Endpoints.Option("--admin", "Address for /metrics, /healthz and /readyz", "127.0.0.1:9090");
         var video = Endpoints.Option("--video-backend", "Address of the example video processor", "127.0.0.1:5001");

@@ -1,8 +1,11 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Switchyard.Cli.Hosting;
 using Switchyard.Controller.Providers;
 using Switchyard.Controller.Translation;
+using Switchyard.Gateway.DataPlane;
 using Switchyard.Gateway.Hosting;
 using Switchyard.Gateway.Metrics;
 using Switchyard.Quic.Udp;
@@ -15,7 +18,14 @@ internal sealed class StandaloneOptions
 {
     public required string ManifestDirectory { get; init; }
 
-    public required IPEndPoint QuicEndPoint { get; init; }
+    /// <summary>Where the Gateway listener ports bind, each on its own port number unless remapped.</summary>
+    public DataPlaneBindings Bindings { get; init; } = new();
+
+    /// <summary>
+    /// Where HTTPS listener ports that <see cref="Bindings"/> does not remap bind (TCP and UDP); null binds them like the
+    /// other ports. Kept for <c>--quic</c>: the quickstart's single HTTPS listener.
+    /// </summary>
+    public IPEndPoint? QuicEndPoint { get; init; }
 
     public IPEndPoint? PageEndPoint { get; init; }
 
@@ -30,15 +40,18 @@ internal sealed class StandaloneOptions
 
 /// <summary>
 /// Standalone mode: the same pipeline a cluster runs, on one machine, from a folder of the same YAML.
-/// File provider → translator (pure) → snapshot → data plane, reloading when a file changes.
+/// File provider → translator (pure) → snapshot per Gateway → data plane, reloading when a file changes. The data
+/// plane serves every listener of every Gateway: HTTPRoutes on TCP (HTTP/1.1, HTTP/2) and on HTTP/3, and
+/// WebTransportRoutes on HTTP/3, on the listener's port.
 /// </summary>
 /// <remarks>
 /// <para>Steps of <see cref="StartAsync"/>:</para>
 /// <list type="number">
 /// <item>Load and translate the manifests; refuse to start on a bad folder (there is no last good configuration yet).</item>
 /// <item>Load the certificate, or make a fresh self-signed ECDSA P-256 one valid for 13 days (WebTransport's
-/// <c>serverCertificateHashes</c> accepts at most 14).</item>
-/// <item>Start the QUIC listener, the admin endpoints and, when asked, the live client page.</item>
+/// <c>serverCertificateHashes</c> accepts at most 14). HTTPS listeners without certificateRefs present it.</item>
+/// <item>Apply the snapshots to the data plane (binding the listener ports), start the admin endpoints and, when
+/// asked, the live client page.</item>
 /// <item>Watch the folder: a good change is swapped in whole; a bad one is reported and the last good one keeps serving.</item>
 /// </list>
 /// </remarks>
@@ -48,11 +61,13 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TranslatorOptions _translatorOptions = new() { DataPlaneSuppliesMissingCertificates = true };
+    private readonly Channel<ResourceSnapshot> _changes = Channel.CreateUnbounded<ResourceSnapshot>(new UnboundedChannelOptions { SingleReader = true });
     private FileProvider? _provider;
-    private WebTransportGateway? _gateway;
+    private DataPlaneHost? _dataPlane;
     private PrometheusExporter? _exporter;
     private RunningServer? _admin;
     private RunningServer? _page;
+    private Task? _reloads;
 
     public StandaloneGateway(StandaloneOptions options, ILoggerFactory loggerFactory)
     {
@@ -63,8 +78,19 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
 
     public X509Certificate2 Certificate { get; private set; } = null!;
 
-    public WebTransportGateway Gateway => _gateway ?? throw new InvalidOperationException("Not started.");
+    /// <summary>The data plane: every Gateway's listeners.</summary>
+    public DataPlaneHost DataPlane => _dataPlane ?? throw new InvalidOperationException("Not started.");
 
+    /// <summary>Every listener port served now.</summary>
+    public IReadOnlyList<DataPlaneListener> Listeners => DataPlane.Listeners;
+
+    /// <summary>The WebTransport side of the first HTTPS listener (the quickstart's only one).</summary>
+    public WebTransportGateway Gateway =>
+        DataPlane.Listeners.FirstOrDefault(l => l.UdpEndPoint is not null) is { } first && DataPlane.GetWebTransportGateway(first.Gateway, first.Port) is { } gateway
+            ? gateway
+            : throw new InvalidOperationException("No HTTPS listener is served over QUIC.");
+
+    /// <summary>The UDP endpoint of <see cref="Gateway"/>.</summary>
     public IPEndPoint QuicEndPoint => Gateway.LocalEndPoint!;
 
     public Uri? PageAddress => _page?.BaseAddress;
@@ -94,23 +120,28 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
         Log.Certificate(_logger, Certificate.Subject, Certificate.NotAfter, Convert.ToBase64String(TlsCertificates.Sha256OfDer(Certificate)));
 
         // :: Step 3
-        _gateway = new WebTransportGateway(ManagedQuicTransport.Instance, new WebTransportGatewayOptions
+        var bindings = _options.Bindings;
+        var quic = _options.QuicEndPoint;
+        _dataPlane = new DataPlaneHost(ManagedQuicTransport.Instance, new DataPlaneHostOptions
         {
-            ListenEndPoint = _options.QuicEndPoint,
-            Certificate = Certificate,
+            DataPlaneCertificate = Certificate,
+            EndPointFor = (gateway, port, protocol) =>
+                bindings.Overrides.TryGetValue(port, out var mapped) ? mapped
+                : protocol == Switchyard.Ir.ListenerProtocol.Https && quic is not null ? quic
+                : bindings.EndPointFor(port),
+            ShutdownTimeout = TimeSpan.FromSeconds(2),
         }, _loggerFactory);
-        var meter = _gateway.Metrics.Meter;
-        _exporter = new PrometheusExporter(m => ReferenceEquals(m, meter));
-        Apply(first.Snapshot!);
-        await _gateway.StartAsync(cancellationToken).ConfigureAwait(false);
-        _admin = await AdminServer.StartAsync(_options.AdminEndPoint, _exporter, () => _gateway.IsReady).ConfigureAwait(false);
+        var dataPlane = _dataPlane;
+        _exporter = new PrometheusExporter(dataPlane.OwnsMeter);
+        await ApplyAsync(first.Snapshot!, cancellationToken).ConfigureAwait(false);
+        _admin = await AdminServer.StartAsync(_options.AdminEndPoint, _exporter, () => dataPlane.IsReady).ConfigureAwait(false);
         if (_options.PageEndPoint is not null && _options.PageRoot is not null)
         {
             _page = await PageServer.StartAsync(_options.PageEndPoint, _options.PageRoot, () => TlsCertificates.Sha256OfDer(Certificate)).ConfigureAwait(false);
         }
 
         // :: Step 4
-        _provider.SnapshotPublished += snapshot => Apply(snapshot);
+        _provider.SnapshotPublished += snapshot => _changes.Writer.TryWrite(snapshot);
         _provider.LoadFailed += errors =>
         {
             foreach (var error in errors)
@@ -121,9 +152,25 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
             Log.KeptLastGood(_logger);
             ConfigurationProcessed?.Invoke(false);
         };
+        _reloads = Task.Run(ReloadLoopAsync, CancellationToken.None);
     }
 
-    private void Apply(ResourceSnapshot resources)
+    private async Task ReloadLoopAsync()
+    {
+        await foreach (var snapshot in _changes.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                await ApplyAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ApplyAsync(ResourceSnapshot resources, CancellationToken cancellationToken)
     {
         var result = Translator.Translate(resources, _translatorOptions);
         foreach (var route in result.Statuses.WebTransportRoutes)
@@ -134,11 +181,6 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
         foreach (var route in result.Statuses.HttpRoutes)
         {
             ReportConditions("HTTPRoute", route.Namespace, route.Name, route.Status.Parents.SelectMany(p => p.Conditions));
-            if (route.Status.Parents.Any(p => p.Conditions.Any(c => c.Type == "Accepted" && c.Status == "True")))
-            {
-                // The HTTP forwarder is not wired into standalone mode yet: say so rather than pretend.
-                Log.HttpRouteNotServed(_logger, route.Namespace, route.Name);
-            }
         }
 
         foreach (var gateway in result.Statuses.Gateways)
@@ -146,9 +188,14 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
             ReportConditions("Gateway", gateway.Namespace, gateway.Name, gateway.Status.Conditions);
         }
 
-        _gateway!.Apply(result.Snapshots);
+        var errors = await _dataPlane!.ApplyAllAsync(result.Snapshots, cancellationToken).ConfigureAwait(false);
+        foreach (var error in errors)
+        {
+            Log.DataPlaneRefused(_logger, error);
+        }
+
         Reloads++;
-        ConfigurationProcessed?.Invoke(true);
+        ConfigurationProcessed?.Invoke(errors.IsEmpty);
     }
 
     private void ReportConditions(string kind, string? ns, string name, IEnumerable<Switchyard.Api.Meta.Condition> conditions)
@@ -165,6 +212,12 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _provider?.Dispose();
+        _changes.Writer.TryComplete();
+        if (_reloads is not null)
+        {
+            await _reloads.ConfigureAwait(false);
+        }
+
         if (_page is not null)
         {
             await _page.DisposeAsync().ConfigureAwait(false);
@@ -175,9 +228,9 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
             await _admin.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_gateway is not null)
+        if (_dataPlane is not null)
         {
-            await _gateway.DisposeAsync().ConfigureAwait(false);
+            await _dataPlane.DisposeAsync().ConfigureAwait(false);
         }
 
         _exporter?.Dispose();
@@ -197,7 +250,7 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
         [LoggerMessage(4, LogLevel.Warning, "{Kind} {Namespace}/{Name}: {Type} is not True ({Reason}): {Message}")]
         public static partial void ConditionFalse(ILogger logger, string kind, string? @namespace, string name, string type, string reason, string message);
 
-        [LoggerMessage(5, LogLevel.Warning, "HTTPRoute {Namespace}/{Name} is accepted but not yet served in standalone mode")]
-        public static partial void HttpRouteNotServed(ILogger logger, string? @namespace, string name);
+        [LoggerMessage(6, LogLevel.Error, "The data plane refused a Gateway's configuration (it keeps its last good one): {Error}")]
+        public static partial void DataPlaneRefused(ILogger logger, string error);
     }
 }

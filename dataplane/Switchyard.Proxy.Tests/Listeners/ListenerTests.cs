@@ -243,6 +243,69 @@ public class ListenerTests
         Assert.Equal("a", response.Header("X-Backend"));
     }
 
+    [Fact]
+    public async Task AltSvcPortFor_NamesTheHttp3SocketsPort_OrSilencesTheAdvertisement()
+    {
+        await using var a = await TestBackend.StartAsync("a");
+        var snapshot = Ir.Snapshot(Https("a", "a.test", [MakeCertificate("a", "a.test")], Ir.Route("ra", [Ir.To(a)])));
+
+        async Task<string> ResponseAsync(Func<int, int?> altSvcPortFor)
+        {
+            await using var server = new ProxyServer(new ProxyServerOptions
+            {
+                EndPointFor = _ => new IPEndPoint(IPAddress.Loopback, 0),
+                AltSvcPortFor = altSvcPortFor,
+                ShutdownTimeout = TimeSpan.FromSeconds(2),
+            });
+            await server.ApplyAsync(snapshot);
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, server.BoundEndPoints[Ir.HttpsPort].Port);
+            await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "a.test", ApplicationProtocols = [SslApplicationProtocol.Http11] });
+            await tls.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"));
+            using var reader = new StreamReader(tls);
+            return await reader.ReadToEndAsync();
+        }
+
+        // A data plane whose UDP socket for listener port 8443 is bound on 40001 advertises that port (RFC 7838 §3).
+        var mapped = await ResponseAsync(port => port == Ir.HttpsPort ? 40001 : null);
+        Assert.StartsWith("HTTP/1.1 200", mapped);
+        Assert.Contains("\r\nAlt-Svc: h3=\":40001\"; ma=86400\r\n", mapped);
+
+        // A port with no HTTP/3 socket is not advertised at all.
+        var silent = await ResponseAsync(_ => null);
+        Assert.StartsWith("HTTP/1.1 200", silent);
+        Assert.DoesNotContain("Alt-Svc", silent, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task SelectCertificate_FollowsSniAndSnapshots_NullForPortsWithoutTls()
+    {
+        await using var a = await TestBackend.StartAsync("a");
+        var certA = MakeCertificate("a", "a.test");
+        var certB = MakeCertificate("b", "b.test");
+        await using var proxy = await ProxyHarness.StartAsync(Ir.Snapshot(
+            Ir.Http(Ir.VHost("*", Ir.Route("plain", [Ir.To(a)]))),
+            Https("a", "a.test", [certA], Ir.Route("ra", [Ir.To(a)])),
+            Https("b", "b.test", [certB], Ir.Route("rb", [Ir.To(a)]))));
+
+        // The HTTP/3 listener on the HTTPS port's UDP asks per handshake, and gets what TCP would present.
+        Assert.Equal("CN=a.test", proxy.Server.SelectCertificate(Ir.HttpsPort, "a.test")?.Subject);
+        Assert.Equal("CN=b.test", proxy.Server.SelectCertificate(Ir.HttpsPort, "b.test")?.Subject);
+        Assert.True(proxy.Server.SelectCertificate(Ir.HttpsPort, "a.test")!.HasPrivateKey);
+        Assert.Null(proxy.Server.SelectCertificate(Ir.HttpPort, "a.test"));
+        Assert.Null(proxy.Server.SelectCertificate(9999, "a.test"));
+
+        // New certificate bytes for b.test reach the next handshake.
+        var renewed = MakeCertificate("b", "b.test");
+        var before = proxy.Server.SelectCertificate(Ir.HttpsPort, "b.test")!.Thumbprint;
+        await proxy.Server.ApplyAsync(Ir.Snapshot(
+            Ir.Http(Ir.VHost("*", Ir.Route("plain", [Ir.To(a)]))),
+            Https("a", "a.test", [certA], Ir.Route("ra", [Ir.To(a)])),
+            Https("b", "b.test", [renewed], Ir.Route("rb", [Ir.To(a)]))));
+        Assert.NotEqual(before, proxy.Server.SelectCertificate(Ir.HttpsPort, "b.test")!.Thumbprint);
+    }
+
     private sealed class RecordingWriter : IHttpResponseWriter
     {
         public int Status { get; private set; }

@@ -139,6 +139,17 @@ public sealed partial class ProxyServer : IAsyncDisposable
     /// <returns>The handler.</returns>
     public IHttpRequestHandler GetRequestHandler(int port) => new ExternalRequestHandler(this, port);
 
+    /// <summary>
+    /// The certificate (with its key) an HTTPS listener port presents to <paramref name="serverName"/>, chosen as for
+    /// TCP (SNI, then the listener's certificates): the HTTP/3 listener on the same port's UDP calls it per handshake,
+    /// so certificates of a new snapshot reach new QUIC connections too.
+    /// </summary>
+    /// <param name="port">The Gateway listener port.</param>
+    /// <param name="serverName">The TLS server_name, or null when the client sent none.</param>
+    /// <returns>The certificate, or null when the port is not an HTTPS port of the current snapshot.</returns>
+    public X509Certificate2? SelectCertificate(int port, string? serverName) =>
+        _ports.TryGetValue(port, out var host) && host.State.Certificates is { } certificates ? certificates.Select(serverName).Leaf : null;
+
     /// <summary>Stops every listener (waiting for requests in flight up to the shutdown timeout).</summary>
     /// <returns>A task that completes when all listeners have stopped.</returns>
     public async ValueTask DisposeAsync()
@@ -177,9 +188,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
         if (protocol == ListenerProtocol.Https)
         {
             selector = CertificateSelector.Build(listeners, Load, () => _dataPlaneCertificate.Value);
-            if (_options.AdvertiseHttp3)
+            if (_options.AdvertiseHttp3 && _options.AltSvcPortFor(port) is int h3Port)
             {
-                altSvc = string.Create(CultureInfo.InvariantCulture, $"h3=\":{port}\"; ma={(long)_options.AltSvcMaxAge.TotalSeconds}");
+                altSvc = string.Create(CultureInfo.InvariantCulture, $"h3=\":{h3Port}\"; ma={(long)_options.AltSvcMaxAge.TotalSeconds}");
             }
         }
 

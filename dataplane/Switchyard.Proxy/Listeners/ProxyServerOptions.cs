@@ -16,6 +16,14 @@ public sealed class ProxyServerOptions
     /// <summary>When true (the default) HTTPS responses carry <c>Alt-Svc: h3=":PORT"</c> (RFC 7838, RFC 9114 §3.1.1).</summary>
     public bool AdvertiseHttp3 { get; init; } = true;
 
+    /// <summary>
+    /// The UDP port named in the <c>Alt-Svc</c> of a Gateway listener port; by default the listener port itself (as
+    /// behind a LoadBalancer that exposes TCP and UDP on the same port). A data plane whose HTTP/3 socket is bound
+    /// elsewhere (a remapped or ephemeral port on a developer machine) returns that socket's port, and null for a
+    /// port that serves no HTTP/3, which is then not advertised.
+    /// </summary>
+    public Func<int, int?> AltSvcPortFor { get; init; } = port => port;
+
     /// <summary>How long clients may cache the <c>Alt-Svc</c> advertisement (its <c>ma</c> parameter).</summary>
     public TimeSpan AltSvcMaxAge { get; init; } = TimeSpan.FromHours(24);
 
