@@ -18,6 +18,7 @@ public sealed class Pacer
     private readonly ICongestionController _congestion;
     private readonly RttEstimator _rtt;
     private readonly int _burstPackets;
+    private readonly long _burstIntervalMicros;
     private double _tokens;
     private long? _lastUpdate;
 
@@ -25,21 +26,47 @@ public sealed class Pacer
     /// <param name="congestion">The congestion controller whose window sets the rate.</param>
     /// <param name="rtt">The RTT estimator whose smoothed RTT sets the rate.</param>
     /// <param name="burstPackets">The bucket size in maximum-size datagrams (capped by the congestion window).</param>
-    public Pacer(ICongestionController congestion, RttEstimator rtt, int burstPackets = 10)
+    /// <param name="burstIntervalMicros">
+    /// When positive, the bucket also holds what the rate earns in this interval (at most
+    /// <see cref="MaxBurstPackets"/> datagrams, and never more than the window). A driver whose timer cannot wake
+    /// sooner than this interval then sends what accrued while it slept instead of spinning until the next token.
+    /// </param>
+    public Pacer(ICongestionController congestion, RttEstimator rtt, int burstPackets = 10, long burstIntervalMicros = 0)
     {
         ArgumentNullException.ThrowIfNull(congestion);
         ArgumentNullException.ThrowIfNull(rtt);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(burstPackets);
+        ArgumentOutOfRangeException.ThrowIfNegative(burstIntervalMicros);
         _congestion = congestion;
         _rtt = rtt;
         _burstPackets = burstPackets;
+        _burstIntervalMicros = burstIntervalMicros;
     }
+
+    /// <summary>The most datagrams the interval-based part of the bucket may hold.</summary>
+    public const int MaxBurstPackets = 256;
 
     /// <summary>The pacing rate in bytes per second.</summary>
     public double RateBytesPerSecond => RateMultiplier * _congestion.CongestionWindow * 1_000_000 / SmoothedRtt;
 
-    /// <summary>The bucket size in bytes: the burst allowance, capped by the window, never below one datagram.</summary>
-    public long Capacity => Math.Max(_congestion.MaxDatagramSize, Math.Min((long)_burstPackets * _congestion.MaxDatagramSize, _congestion.CongestionWindow));
+    /// <summary>
+    /// The bucket size in bytes: the burst allowance (the larger of the packet count and what the rate earns in the
+    /// burst interval), capped by the window, never below one datagram.
+    /// </summary>
+    public long Capacity
+    {
+        get
+        {
+            long burst = (long)_burstPackets * _congestion.MaxDatagramSize;
+            if (_burstIntervalMicros > 0)
+            {
+                double earned = RateMultiplier * _congestion.CongestionWindow * _burstIntervalMicros / SmoothedRtt;
+                burst = Math.Max(burst, (long)Math.Min(earned, (double)MaxBurstPackets * _congestion.MaxDatagramSize));
+            }
+
+            return Math.Max(_congestion.MaxDatagramSize, Math.Min(burst, _congestion.CongestionWindow));
+        }
+    }
 
     private long SmoothedRtt => Math.Max(_rtt.SmoothedRtt, 1);
 

@@ -176,6 +176,51 @@ public class DatagramLoopTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    /// <summary>Always has a timer 300 µs ahead, as a pacer releasing one packet at a time would.</summary>
+    private sealed class ShortTimer : IDatagramEndpoint
+    {
+        private long _due = DatagramLoop.Now() + 300;
+
+        public int Wakeups { get; private set; }
+
+        public long? NextDeadline => _due;
+
+        public bool IsFinished => false;
+
+        public bool HasUrgentSend => false;
+
+        public void Receive(ReadOnlySpan<byte> datagram, IPEndPoint from, long now)
+        {
+        }
+
+        public bool TrySend(Span<byte> buffer, out int length, out IPEndPoint to, long now)
+        {
+            Wakeups++;
+            length = 0;
+            to = null!;
+            return false;
+        }
+
+        public void OnDeadline(long now) => _due = now + 300;
+    }
+
+    [Fact]
+    public async Task SubMillisecondTimer_SleepsInsteadOfSpinning()
+    {
+        // poll(2) takes milliseconds: 300 µs used to become 0 and the loop spun, burning a core while the pacer waited.
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var endpoint = new ShortTimer();
+        using var loop = new DatagramLoop(socket, endpoint, "test");
+        loop.Start();
+        await Task.Delay(500);
+        var wakeups = await loop.Invoke(() => endpoint.Wakeups);
+
+        // At most one wake-up per millisecond (plus the Invoke's own); a spinning loop makes tens of thousands.
+        output.WriteLine($"{wakeups} wake-ups in about 500 ms");
+        Assert.True(wakeups is > 50 and < 1_000, $"{wakeups} wake-ups in about 500 ms");
+    }
+
     [Fact]
     public async Task Burst_ArrivesAsSeparateDatagrams_WithOrWithoutGso()
     {

@@ -23,6 +23,10 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
     private const int CryptoReceiveLimit = 64 * 1024;
     private const int TagLength = PacketProtection.TagLength;
 
+    // The driver's timer wakes in whole milliseconds (poll(2)); the pacer lets what the rate earns in twice that go in
+    // one burst, so pacing neither spins the loop nor caps the rate at one bucket per wake-up (RFC 9002 §7.7).
+    private const long PacingBurstIntervalMicros = 2_000;
+
     private readonly ConnectionSettings _settings;
     private readonly bool _isServer;
     private readonly IQuicTlsHandshake _tls;
@@ -132,7 +136,7 @@ internal sealed partial class QuicConnection : IQuicTlsCallbacks, IRecoveryEvent
         _originalDcid = originalDcid;
         _localIds.Add((_nextLocalSequence++, localCid));
         _recovery = new LossRecovery(new NewRenoCongestionController(settings.MaxDatagramSize));
-        _pacer = new Pacer(_recovery.CongestionController, _recovery.Rtt);
+        _pacer = new Pacer(_recovery.CongestionController, _recovery.Rtt, burstIntervalMicros: PacingBurstIntervalMicros);
         for (var i = 0; i < 3; i++)
         {
             _trackers[i] = new ReceivedPacketTracker((PacketNumberSpace)i, i == AppSpace ? ReceivedPacketTracker.DefaultMaxAckDelayMicros : 0);

@@ -43,6 +43,7 @@ internal sealed class DatagramLoop : IDisposable
     private const int UdpSegment = 103;
     private const int MaxSegments = 32;
     private const int MaxDatagram = 1500;
+    private const long MinimumWaitMicros = 1_000;
 
     private readonly Socket _socket;
     private readonly IDatagramEndpoint _endpoint;
@@ -175,6 +176,14 @@ internal sealed class DatagramLoop : IDisposable
                 if (!_commands.IsEmpty)
                 {
                     continue;
+                }
+
+                if (timeout > 0)
+                {
+                    // poll(2) counts whole milliseconds: a shorter wait would return at once and spin the thread, so
+                    // round it up. Timers tolerate it (RFC 9002 §6.1.2 kGranularity is 1 ms) and the pacer's bucket
+                    // holds what accrues meanwhile.
+                    timeout = Math.Max(timeout, MinimumWaitMicros);
                 }
 
                 if (_socket.Poll((int)timeout, SelectMode.SelectRead))
