@@ -150,14 +150,14 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
     /// 2. Release the UDP listeners of ports that are gone or no longer HTTPS.
     /// 3. Bind the UDP listener of each new HTTPS port first, so that an ephemeral request gives TCP the same number.
     /// 4. Apply the snapshot to the Gateway's <see cref="ProxyServer"/> (it compiles everything before touching
-    ///    anything, then binds and releases TCP ports).
+    ///    anything, then binds and releases TCP ports). A TCP port already in use is reported after step 5.
     /// 5. Swap each UDP listener's track routes to the WebTransport routes of its port.
     /// 6. Report the ports that started and stopped.
     /// </remarks>
     /// <param name="snapshot">The Gateway's new configuration.</param>
     /// <param name="cancellationToken">Cancels waiting to start or stop listeners.</param>
     /// <exception cref="ArgumentException">The snapshot is invalid or holds unusable certificates; nothing changed.</exception>
-    /// <exception cref="IOException">A TCP port could not be bound.</exception>
+    /// <exception cref="IOException">A TCP port could not be bound; the rest of the snapshot was applied.</exception>
     public async Task ApplyAsync(GatewaySnapshot snapshot, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -222,7 +222,17 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
             }
 
             // :: Step 4
-            await host.Proxy.ApplyAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            IOException? bindFailure = null;
+            try
+            {
+                await host.Proxy.ApplyAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                // A TCP port that cannot be bound (in use) does not stop the valid snapshot from reaching the UDP
+                // listeners that did bind: serve what can be served, and report the failure.
+                bindFailure = ex;
+            }
 
             // :: Step 5
             foreach (var (port, quic) in host.Quic)
@@ -231,6 +241,10 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
             }
 
             Interlocked.Exchange(ref _applied, 1);
+            if (bindFailure is not null)
+            {
+                throw new IOException($"{snapshot.Name}: a listener port could not be bound: {bindFailure.Message}", bindFailure);
+            }
         }
         finally
         {
