@@ -11,11 +11,15 @@ public sealed class ControllerProcessTests
 {
     private const string Route = "webtransportroute";
 
+    // The controller serves the Gateway's listeners by default; bind the quickstart's port 4433 on a free port so
+    // these tests neither collide with other test projects nor with each other (the two replicas both serve).
+    private static readonly string[] EphemeralDataPlane = ["--data-plane-bind", "4433=127.0.0.1:0"];
+
     [Fact]
     public async Task Quickstart_GatewayAndRouteConverge_ThenBackendDeletionFlipsResolvedRefsWithinTwoSeconds()
     {
         using var api = await DevApiServerProcess.StartAsync();
-        using var controller = api.StartController("controller", "--leader-elect", "false");
+        using var controller = api.StartController("controller", ["--leader-elect", "false", .. EphemeralDataPlane]);
         string Describe() => Eventually.Join(controller, api.Server);
 
         // The Gateway, its class and the route are accepted and programmed.
@@ -63,7 +67,7 @@ public sealed class ControllerProcessTests
     public async Task WatchHistoryExpires_ControllerRelistsAndSeesChangesMadeMeanwhile()
     {
         using var api = await DevApiServerProcess.StartAsync();
-        using var controller = api.StartController("controller", "--leader-elect", "false");
+        using var controller = api.StartController("controller", ["--leader-elect", "false", .. EphemeralDataPlane]);
         string Describe() => Eventually.Join(controller, api.Server);
         await Eventually.TrueAsync(() => api.Condition(Route, "media", "ResolvedRefs", route: true) == "True", TimeSpan.FromSeconds(30), Describe);
         var lists = api.Server.CountStderr(IsServiceList);
@@ -93,12 +97,12 @@ public sealed class ControllerProcessTests
         var retryPeriod = TimeSpan.FromMilliseconds(500);
         string[] timings = ["--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms"];
         using var api = await DevApiServerProcess.StartAsync();
-        using var a = api.StartController("controller-a", ["--identity", "replica-a", .. timings]);
+        using var a = api.StartController("controller-a", ["--identity", "replica-a", .. timings, .. EphemeralDataPlane]);
         string Holder() => api.JsonPath("lease", "switchyard-controller", "{.spec.holderIdentity}");
         await Eventually.TrueAsync(() => Holder() == "replica-a" && api.Condition("gateway", "quickstart", "Programmed") == "True",
             TimeSpan.FromSeconds(30), () => Eventually.Join(a, api.Server));
 
-        using var b = api.StartController("controller-b", ["--identity", "replica-b", .. timings]);
+        using var b = api.StartController("controller-b", ["--identity", "replica-b", .. timings, .. EphemeralDataPlane]);
         string Describe() => Eventually.Join(a, b, api.Server);
         await b.WaitForStderrAsync(l => l.Contains("replica-a holds lease", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         await b.WaitForStderrAsync(l => l.Contains("controller switchyard.dev/gateway-controller starting", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
