@@ -166,4 +166,73 @@ public sealed class CelEvaluatorTests
 
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(3), $"took {DateTime.UtcNow - started}");
     }
+
+    [Fact]
+    public void RandomWellFormedExpressions_EvaluateToAValueOrACelError_NeverACrash()
+    {
+        // Property: any expression the parser accepts evaluates to a value or fails with a CEL error (runtime error or
+        // budget), whatever types meet at its operators. Seeded, and bounded in time.
+        var rng = new Random(5);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        int values = 0, errors = 0;
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            var expression = RandomExpression(rng, rng.Next(1, 4), inMacro: false);
+            try
+            {
+                Eval(expression, budget: 20_000);
+                values++;
+            }
+            catch (CelException)
+            {
+                errors++;
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"{expression}: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+
+        Assert.True(values > 20 && errors > 20, $"{values} values, {errors} errors: the generator does not exercise both outcomes");
+    }
+
+    private static readonly string[] Atoms =
+    [
+        "self", "self.name", "self.count", "self.ratio", "self.tags", "self.refs", "self.labels", "self.on", "self.timeout",
+        "self.refs[0]", "1", "-1", "0", "2u", "1.5", "'a'", "'/x/y'", "b'x'", "true", "null", "[]", "[1, 'a']", "{'a': 1}",
+        "duration('1s')", "9223372036854775807",
+    ];
+
+    private static readonly string[] BinaryOps = ["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "in"];
+
+    private static readonly string[] Calls =
+    [
+        ".size()", ".startsWith('a')", ".endsWith('/')", ".contains('a')", ".matches('^[a-z]+$')", ".split('/')", ".join('-')",
+        ".substring(1)", ".lowerAscii()", ".indexOf('a')", ".replace('a', 'b')", ".getSeconds()",
+    ];
+
+    private static string RandomExpression(Random rng, int depth, bool inMacro)
+    {
+        if (depth == 0)
+        {
+            return inMacro && rng.Next(3) == 0 ? "v" : Atoms[rng.Next(Atoms.Length)];
+        }
+
+        var a = RandomExpression(rng, depth - 1, inMacro);
+        return rng.Next(12) switch
+        {
+            0 => $"!{a}",
+            1 => $"-{a}",
+            2 => $"({a} {BinaryOps[rng.Next(BinaryOps.Length)]} {RandomExpression(rng, depth - 1, inMacro)})",
+            3 => $"({a} ? {RandomExpression(rng, depth - 1, inMacro)} : {RandomExpression(rng, depth - 1, inMacro)})",
+            4 => $"{a}[{RandomExpression(rng, depth - 1, inMacro)}]",
+            5 => $"{a}.name",
+            6 => $"has({a}.name)",
+            7 => $"{a}{Calls[rng.Next(Calls.Length)]}",
+            8 => $"{new[] { "size", "int", "uint", "double", "string", "bytes", "bool", "duration", "isIP", "dyn" }[rng.Next(10)]}({a})",
+            9 => $"{a}.{new[] { "all", "exists", "exists_one", "filter" }[rng.Next(4)]}(v, {RandomExpression(rng, depth - 1, inMacro)})",
+            10 => $"{a}.map(v, {RandomExpression(rng, depth - 1, inMacro)})",
+            _ => $"[{a}, {RandomExpression(rng, depth - 1, inMacro)}]",
+        };
+    }
 }
