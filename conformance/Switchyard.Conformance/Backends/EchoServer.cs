@@ -17,11 +17,16 @@ internal sealed record EchoPod(string Name, string Namespace, IPAddress Address)
 /// <summary>A request an echo pod answered (for mirror checks, upstream reads the pod's log for the same thing).</summary>
 internal sealed record EchoLogEntry(string Pod, string Namespace, string Method, string Path, string Host, IReadOnlyDictionary<string, string> Headers, DateTimeOffset At);
 
+/// <summary>A track message a pod received from the WebTransport data plane (one POST per message, Message delivery).</summary>
+internal sealed record TrackLogEntry(string Pod, string Namespace, string Path, string TrackId, string TrackType, int Bytes, DateTimeOffset At);
+
 /// <summary>
 /// The in-process stand-in for upstream's echo-basic image: every pod is its own loopback address (127.x.y.z), so
 /// pods listen on the container ports the manifests name (3000) exactly as real pods do, and EndpointSlices list pod
 /// IPs with target ports. It answers with the JSON echo-basic writes (method, path, host, headers, namespace, pod),
 /// sets response headers from <c>X-Echo-Set-Header</c>, and waits for <c>?delay=DURATION</c> before answering.
+/// A request with an <c>X-Track-Id</c> header is a WebTransport track message the data plane delivered: the pod
+/// records its track, type and body size (<see cref="TracksTo"/>) and answers 204.
 /// </summary>
 internal sealed class EchoServer : IAsyncDisposable
 {
@@ -31,6 +36,7 @@ internal sealed class EchoServer : IAsyncDisposable
     private readonly Dictionary<IPAddress, EchoPod> pods;
     private readonly WebApplication app;
     private readonly ConcurrentQueue<EchoLogEntry> log = new();
+    private readonly ConcurrentQueue<TrackLogEntry> tracks = new();
 
     private EchoServer(IReadOnlyList<EchoPod> pods, WebApplication app)
     {
@@ -79,6 +85,10 @@ internal sealed class EchoServer : IAsyncDisposable
     public IReadOnlyList<EchoLogEntry> RequestsTo(string podPrefix, string ns, DateTimeOffset since) =>
         [.. log.Where(e => e.Pod.StartsWith(podPrefix, StringComparison.Ordinal) && e.Namespace == ns && e.At >= since)];
 
+    /// <summary>Track messages received by pods whose names start with <paramref name="podPrefix"/> since <paramref name="since"/>.</summary>
+    public IReadOnlyList<TrackLogEntry> TracksTo(string podPrefix, string ns, DateTimeOffset since) =>
+        [.. tracks.Where(e => e.Pod.StartsWith(podPrefix, StringComparison.Ordinal) && e.Namespace == ns && e.At >= since)];
+
     public async ValueTask DisposeAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
@@ -103,6 +113,12 @@ internal sealed class EchoServer : IAsyncDisposable
 
         pods.TryGetValue(local, out var pod);
         var request = context.Request;
+        if (request.Headers.TryGetValue("X-Track-Id", out var trackId))
+        {
+            await RecordTrackAsync(context, pod, trackId.ToString()).ConfigureAwait(false);
+            return;
+        }
+
         var path = request.Path.Value + request.QueryString.Value;
         var rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
         if (!string.IsNullOrEmpty(rawTarget) && rawTarget.StartsWith('/'))
@@ -161,6 +177,21 @@ internal sealed class EchoServer : IAsyncDisposable
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task RecordTrackAsync(HttpContext context, EchoPod? pod, string trackId)
+    {
+        var buffer = new byte[16 * 1024];
+        var bytes = 0;
+        int n;
+        while ((n = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            bytes += n;
+        }
+
+        tracks.Enqueue(new TrackLogEntry(pod?.Name ?? "", pod?.Namespace ?? "", context.Request.Path.Value ?? "", trackId,
+            context.Request.Headers["X-Track-Type"].ToString(), bytes, DateTimeOffset.UtcNow));
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     /// <summary>Go's header canonicalization (<c>x-foo-bar</c> → <c>X-Foo-Bar</c>), which echo-basic reports.</summary>

@@ -36,6 +36,13 @@ internal sealed class ClusterEnvironment(KubernetesClient client) : IConformance
         return string.Create(CultureInfo.InvariantCulture, $"{host}:{listenerPort}");
     }
 
+    /// <summary>A Gateway's HTTPS port serves QUIC on the same address and port number (one LoadBalancer IP, TCP and UDP).</summary>
+    public Task<string?> TryGetWebTransportAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken) =>
+        TryGetGatewayAddressAsync(gateway, listenerPort, cancellationToken);
+
+    /// <summary>Pod logs are not read by this client, so track delivery checks cannot run against a cluster.</summary>
+    public IReadOnlyList<TrackLogEntry>? TracksReceived(string podPrefix, string ns, DateTimeOffset since) => null;
+
     /// <summary>Pod logs are not read by this client, so mirror checks cannot run against a cluster.</summary>
     public IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since) => null;
 

@@ -1,34 +1,51 @@
-using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Switchyard.Controller.Hosting;
-using Switchyard.Proxy.Listeners;
+using Switchyard.Gateway.DataPlane;
+using Switchyard.Ir;
+using Switchyard.Quic.Udp;
+using Switchyard.Tls;
 
 namespace Switchyard.Conformance.Environments;
 
 /// <summary>
-/// The in-process data plane: one <see cref="ProxyServer"/> per programmed Gateway, fed by the controller's
-/// snapshots. Each Gateway listener port (80, 443, …) is bound to a free port on 127.0.0.1; the suite asks
-/// <see cref="TryGetEndPoint"/> where a Gateway's port went, which is what a Gateway address is upstream.
+/// The in-process data plane: one <see cref="DataPlaneHost"/> (the one <c>switchyard controller</c> runs) fed by the
+/// controller's snapshots. It serves every listener of every programmed Gateway: HTTP and HTTPS on Kestrel, and on an
+/// HTTPS port's UDP socket HTTP/3 and WebTransport sessions routed by WebTransportRoutes. Each Gateway listener port
+/// (80, 443, …) is bound to a free port on 127.0.0.1; the suite asks <see cref="TryGetEndPoint"/> and
+/// <see cref="TryGetUdpEndPoint"/> where a Gateway's port went, which is what a Gateway address is upstream.
 /// </summary>
 internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyncDisposable
 {
     private readonly Channel<GatewaySnapshotChange> changes = Channel.CreateUnbounded<GatewaySnapshotChange>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<string, ProxyServer> servers = new(StringComparer.Ordinal);
-    private readonly ILoggerFactory? loggerFactory;
+    private readonly X509Certificate2 certificate;
+    private readonly DataPlaneHost host;
     private readonly Action<string> log;
     private readonly Task loop;
 
     public GatewayDataPlane(Action<string> log, ILoggerFactory? loggerFactory = null)
     {
         this.log = log;
-        this.loggerFactory = loggerFactory;
+        certificate = TlsCertificates.CreateSelfSignedEcdsaP256(["127.0.0.1", "localhost"], TimeSpan.FromDays(1));
+        host = new DataPlaneHost(ManagedQuicTransport.Instance, new DataPlaneHostOptions
+        {
+            DataPlaneCertificate = certificate,
+            EndPointFor = (_, _, _) => new IPEndPoint(IPAddress.Loopback, 0),
+            ShutdownTimeout = TimeSpan.FromSeconds(1),
+        }, loggerFactory ?? NullLoggerFactory.Instance);
         loop = Task.Run(RunAsync);
     }
 
+    /// <summary>The TCP socket serving a Gateway's listener port, or null.</summary>
     public IPEndPoint? TryGetEndPoint(string gateway, int listenerPort) =>
-        servers.TryGetValue(gateway, out var server) && server.BoundEndPoints.TryGetValue(listenerPort, out var ep) ? ep : null;
+        host.Listeners.FirstOrDefault(l => l.Gateway == gateway && l.Port == listenerPort)?.TcpEndPoint;
+
+    /// <summary>The UDP socket serving HTTP/3 and WebTransport on a Gateway's HTTPS listener port, or null.</summary>
+    public IPEndPoint? TryGetUdpEndPoint(string gateway, int listenerPort) =>
+        host.Listeners.FirstOrDefault(l => l.Gateway == gateway && l.Port == listenerPort && l.Protocol == ListenerProtocol.Https)?.UdpEndPoint;
 
     public void OnNext(GatewaySnapshotChange value) => changes.Writer.TryWrite(value);
 
@@ -47,12 +64,8 @@ internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyn
         {
         }
 
-        foreach (var server in servers.Values)
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-        }
-
-        servers.Clear();
+        await host.DisposeAsync().ConfigureAwait(false);
+        certificate.Dispose();
     }
 
     private async Task RunAsync()
@@ -63,25 +76,13 @@ internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyn
             {
                 if (change.Snapshot is null)
                 {
-                    if (servers.TryRemove(change.Gateway, out var gone))
-                    {
-                        await gone.DisposeAsync().ConfigureAwait(false);
-                    }
-
+                    await host.RemoveAsync(change.Gateway).ConfigureAwait(false);
                     continue;
                 }
 
-                var server = servers.GetOrAdd(change.Gateway, _ => new ProxyServer(
-                    new ProxyServerOptions
-                    {
-                        EndPointFor = _ => new IPEndPoint(IPAddress.Loopback, 0),
-                        ShutdownTimeout = TimeSpan.FromSeconds(1),
-                        AdvertiseHttp3 = false,
-                    },
-                    loggerFactory));
-                await server.ApplyAsync(change.Snapshot).ConfigureAwait(false);
+                await host.ApplyAsync(change.Snapshot).ConfigureAwait(false);
             }
-#pragma warning disable CA1031 // A snapshot the proxy rejects is reported, and the next one is applied.
+#pragma warning disable CA1031 // A snapshot the data plane rejects is reported, and the next one is applied.
             catch (Exception ex)
 #pragma warning restore CA1031
             {

@@ -20,6 +20,14 @@ internal interface IConformanceEnvironment : IAsyncDisposable
     /// reachable yet (the callers retry).</summary>
     Task<string?> TryGetGatewayAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken);
 
+    /// <summary>Where to open WebTransport sessions (QUIC over UDP) for a Gateway's HTTPS listener port: <c>host:port</c>,
+    /// or null when it is not reachable yet (the callers retry).</summary>
+    Task<string?> TryGetWebTransportAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken);
+
+    /// <summary>Track messages pods of a backend received since a time (WebTransportRoute checks); null when this
+    /// environment cannot observe backends.</summary>
+    IReadOnlyList<TrackLogEntry>? TracksReceived(string podPrefix, string ns, DateTimeOffset since);
+
     /// <summary>Requests pods of a backend received since a time (mirror checks); null when this environment
     /// cannot observe backends.</summary>
     IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since);

@@ -16,8 +16,9 @@ namespace Switchyard.Conformance.Environments;
 
 /// <summary>
 /// Everything in one process: the API server double with the Gateway API CRDs, the real controller
-/// (<see cref="ControllerHost"/>: provider, translator, status writer) and the real data plane (one
-/// <see cref="Switchyard.Proxy.Listeners.ProxyServer"/> per Gateway fed by the host's snapshots). Kubernetes' own
+/// (<see cref="ControllerHost"/>: provider, translator, status writer) and the real data plane (a
+/// <see cref="Switchyard.Gateway.DataPlane.DataPlaneHost"/> fed by the host's snapshots, serving HTTP, HTTPS, HTTP/3
+/// and WebTransport). Kubernetes' own
 /// controllers are played here: an applied Deployment becomes Pods served by <see cref="EchoServer"/> on loopback
 /// addresses, and every Service with a selector gets an EndpointSlice listing its Pods.
 /// </summary>
@@ -128,6 +129,17 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
 
     public Task<string?> TryGetGatewayAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken) =>
         Task.FromResult(dataPlane.TryGetEndPoint(gateway.ToString(), listenerPort)?.ToString());
+
+    public Task<string?> TryGetWebTransportAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken) =>
+        Task.FromResult(dataPlane.TryGetUdpEndPoint(gateway.ToString(), listenerPort)?.ToString());
+
+    public IReadOnlyList<TrackLogEntry>? TracksReceived(string podPrefix, string ns, DateTimeOffset since)
+    {
+        lock (gate)
+        {
+            return [.. echoServers.SelectMany(s => s.TracksTo(podPrefix, ns, since))];
+        }
+    }
 
     public IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since)
     {

@@ -108,10 +108,10 @@ internal sealed class Waiters(KubeObjects kube, string controllerName, TimeSpan 
         }, ct);
 
     /// <summary>The route's status holds exactly these parents of this controller.</summary>
-    public Task HttpRouteMustHaveParentsAsync(NN route, ExpectedParent[] parents, CancellationToken ct) =>
-        Poll.UntilAsync($"HTTPRoute {route} parents", timeout, async c =>
+    public Task HttpRouteMustHaveParentsAsync(NN route, ExpectedParent[] parents, CancellationToken ct, ResourceType? kind = null) =>
+        Poll.UntilAsync($"{(kind ?? KubernetesResources.HttpRoutes).Kind} {route} parents", timeout, async c =>
         {
-            var obj = await kube.TryGetAsync(KubernetesResources.HttpRoutes, route.Namespace, route.Name, c).ConfigureAwait(false);
+            var obj = await kube.TryGetAsync(kind ?? KubernetesResources.HttpRoutes, route.Namespace, route.Name, c).ConfigureAwait(false);
             if (obj is null)
             {
                 return (false, "not found");
@@ -205,4 +205,6 @@ internal static class Kinds
     public static ResourceType HttpRoute => KubernetesResources.HttpRoutes;
 
     public static ResourceType GatewayClass => KubernetesResources.GatewayClasses;
+
+    public static ResourceType WebTransportRoute => KubernetesResources.WebTransportRoutes;
 }

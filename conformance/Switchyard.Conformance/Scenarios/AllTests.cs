@@ -5,4 +5,7 @@ internal static class AllTests
 {
     public static IReadOnlyList<ConformanceTest> Get() =>
         [.. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All()];
+
+    /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>
+    public static IReadOnlyList<ConformanceTest> Switchyard() => [.. WebTransportRouteTests.All()];
 }

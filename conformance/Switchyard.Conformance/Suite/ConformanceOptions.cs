@@ -12,6 +12,9 @@ public sealed record ConformanceOptions
     /// <summary>Run only this test (upstream's <c>--run-test</c>); null runs all.</summary>
     public string? RunTest { get; init; }
 
+    /// <summary>Run only the tests of this profile (<c>GATEWAY-HTTP</c> or <c>SWITCHYARD-WEBTRANSPORT</c>); null runs all.</summary>
+    public string? RunProfile { get; init; }
+
     /// <summary>Extended features to test; null means the features Switchyard claims (<see cref="ConformanceRunner.ClaimedFeatures"/>).</summary>
     public IReadOnlyCollection<string>? SupportedFeatures { get; init; }
 

@@ -37,6 +37,10 @@ public static class ConformanceRunner
     public static IReadOnlyList<(string Name, bool Core, IReadOnlyList<string> Features)> Tests =>
         [.. AllTests.Get().Select(t => (t.ShortName, t.IsCore, (IReadOnlyList<string>)t.Features))];
 
+    /// <summary>The tests of Switchyard's own profiles (WebTransportRoute), by name, with the features they need.</summary>
+    public static IReadOnlyList<(string Name, string Profile, IReadOnlyList<string> Features)> SwitchyardTests =>
+        [.. AllTests.Switchyard().Select(t => (t.ShortName, t.Profile, (IReadOnlyList<string>)t.Features))];
+
     /// <summary>Runs the suite.</summary>
     /// <param name="options">What to run and where.</param>
     /// <param name="cancellationToken">Stops the run.</param>
@@ -45,8 +49,8 @@ public static class ConformanceRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         var log = options.Log ?? (_ => { });
-        var supported = (options.SupportedFeatures ?? ClaimedFeatures).Distinct(StringComparer.Ordinal).ToList();
-        var tests = AllTests.Get();
+        var supported = (options.SupportedFeatures ?? [.. ClaimedFeatures, .. SwitchyardFeatures.All]).Distinct(StringComparer.Ordinal).ToList();
+        var tests = AllTests.Get().Concat(AllTests.Switchyard()).ToList();
         if (options.RunTest is { } only && tests.All(t => t.ShortName != only))
         {
             throw new ArgumentException($"no test named {only}", nameof(options));
@@ -100,13 +104,19 @@ public static class ConformanceRunner
                 var missing = test.Features.Where(f => !supported.Contains(f)).ToList();
                 if (options.RunTest is { } name && name != test.ShortName)
                 {
-                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, "not selected"));
+                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, "not selected", test.Profile));
+                    continue;
+                }
+
+                if (options.RunProfile is { } profile && profile != test.Profile)
+                {
+                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, "profile not selected", test.Profile));
                     continue;
                 }
 
                 if (missing.Count > 0)
                 {
-                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, $"unsupported features: {string.Join(", ", missing)}"));
+                    results.Add(new TestResult(test.ShortName, test.IsCore, test.Features, TestOutcome.Skipped, TimeSpan.Zero, $"unsupported features: {string.Join(", ", missing)}", test.Profile));
                     continue;
                 }
 
@@ -122,6 +132,7 @@ public static class ConformanceRunner
             Date = DateTimeOffset.UtcNow,
             Results = results,
             SupportedFeatures = [.. supported.Where(f => Features.Extended.Contains(f)).Order(StringComparer.Ordinal)],
+            SwitchyardSupportedFeatures = [.. supported.Where(f => SwitchyardFeatures.All.Contains(f)).Order(StringComparer.Ordinal)],
         };
     }
 
@@ -157,7 +168,7 @@ public static class ConformanceRunner
 
         var outcome = failure is null ? TestOutcome.Passed : TestOutcome.Failed;
         log($"conformance: {outcome} {test.ShortName} in {watch.Elapsed.TotalSeconds:0.0}s{(failure is null ? "" : ": " + failure)}");
-        return new TestResult(test.ShortName, test.IsCore, test.Features, outcome, watch.Elapsed, failure ?? "");
+        return new TestResult(test.ShortName, test.IsCore, test.Features, outcome, watch.Elapsed, failure ?? "", test.Profile);
     }
 
     /// <summary>Upstream's NamespacesMustBeReady for the echo backends: every Deployment of the base namespaces has all replicas ready.</summary>

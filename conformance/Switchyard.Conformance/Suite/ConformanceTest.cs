@@ -8,7 +8,27 @@ namespace Switchyard.Conformance;
 /// <param name="Body">The checks.</param>
 internal sealed record ConformanceTest(string ShortName, string Description, string[] Features, string[] Manifests, Func<TestContext, Task> Body)
 {
-    public bool IsCore => Features.Length == 0;
+    /// <summary>The profile the test reports under: GATEWAY-HTTP, or Switchyard's own <see cref="SwitchyardFeatures.WebTransportProfile"/>.</summary>
+    public string Profile { get; init; } = ConformanceReport.Profile;
+
+    /// <summary>A core test of GATEWAY-HTTP.</summary>
+    public bool IsCore => Features.Length == 0 && Profile == ConformanceReport.Profile;
+}
+
+/// <summary>
+/// Switchyard's own features, beyond the Gateway API profiles: tested by the suite under Switchyard-specific names and
+/// reported as a separate profile, never counted in GATEWAY-HTTP.
+/// </summary>
+public static class SwitchyardFeatures
+{
+    /// <summary>WebTransportRoute (<c>switchyard.dev/v1alpha1</c>): stream-level routing of WebTransport tracks.</summary>
+    public const string WebTransportRoute = "WebTransportRoute";
+
+    /// <summary>The profile its tests report under.</summary>
+    public const string WebTransportProfile = "SWITCHYARD-WEBTRANSPORT";
+
+    /// <summary>Every Switchyard feature the suite tests (and Switchyard claims).</summary>
+    public static IReadOnlyList<string> All { get; } = [WebTransportRoute];
 }
 
 /// <summary>Feature names of the GATEWAY-HTTP profile (Gateway API v1.6.1 <c>features</c> package).</summary>
