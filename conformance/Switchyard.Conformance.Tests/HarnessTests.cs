@@ -66,7 +66,8 @@ public sealed class HarnessTests
     [Fact]
     public void EveryManifest_ParsesWithPlaceholdersFilled()
     {
-        var names = AllTests.Get().SelectMany(t => t.Manifests).Append("base.yaml").Distinct().ToList();
+        var names = AllTests.Get().Concat(AllTests.Switchyard()).SelectMany(t => t.Manifests)
+            .Append("base.yaml").Append("tests/webtransportroute-reference-grant.yaml").Distinct().ToList();
         foreach (var name in names)
         {
             var objects = SuiteManifests.Load(name, Placeholders);
@@ -226,5 +227,49 @@ public sealed class HarnessTests
         var node = Switchyard.Kubernetes.Config.YamlJson.ParseOne(yaml);
         Assert.Equal(1L, node["profiles"]![0]!["core"]!["statistics"]!["Passed"]!.GetValue<long>());
         Assert.Equal("HTTPRouteMethodMatching", node["profiles"]![0]!["extended"]!["supportedFeatures"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void WebTransportRouteTests_AreTheirOwnProfile_NeverGatewayHttp()
+    {
+        var tests = AllTests.Switchyard();
+        Assert.True(tests.Count >= 7);
+        Assert.All(tests, t => Assert.Equal(SwitchyardFeatures.WebTransportProfile, t.Profile));
+        Assert.All(tests, t => Assert.False(t.IsCore));
+        Assert.All(tests, t => Assert.Equal([SwitchyardFeatures.WebTransportRoute], t.Features));
+        Assert.All(tests, t => Assert.StartsWith("WebTransportRoute", t.ShortName, StringComparison.Ordinal));
+        Assert.DoesNotContain(ConformanceRunner.Tests, t => t.Name.StartsWith("WebTransportRoute", StringComparison.Ordinal));
+        Assert.DoesNotContain(SwitchyardFeatures.WebTransportRoute, Features.Extended);
+        Assert.Equal(tests.Count, tests.Select(t => t.ShortName).Distinct().Count());
+    }
+
+    [Fact]
+    public void Report_WebTransportProfile_IsCountedApart()
+    {
+        var report = new ConformanceReport
+        {
+            Implementation = new ReportImplementation(),
+            Mode = "in-process",
+            Date = DateTimeOffset.UnixEpoch,
+            SupportedFeatures = [],
+            SwitchyardSupportedFeatures = [SwitchyardFeatures.WebTransportRoute],
+            Results =
+            [
+                new("A", true, [], TestOutcome.Passed, TimeSpan.Zero, ""),
+                new("W1", false, [SwitchyardFeatures.WebTransportRoute], TestOutcome.Passed, TimeSpan.Zero, "", SwitchyardFeatures.WebTransportProfile),
+                new("W2", false, [SwitchyardFeatures.WebTransportRoute], TestOutcome.Failed, TimeSpan.Zero, "x", SwitchyardFeatures.WebTransportProfile),
+            ],
+        };
+        Assert.Equal(new ReportStatistics(1, 0, 0), report.Core);
+        Assert.Equal(new ReportStatistics(0, 0, 0), report.Extended);
+        Assert.Equal(new ReportStatistics(1, 1, 0), report.WebTransport);
+        var node = Switchyard.Kubernetes.Config.YamlJson.ParseOne(report.ToYaml());
+        Assert.Equal("GATEWAY-HTTP", node["profiles"]![0]!["name"]!.GetValue<string>());
+        Assert.Equal("success", node["profiles"]![0]!["core"]!["result"]!.GetValue<string>());
+        var wt = node["profiles"]![1]!;
+        Assert.Equal(SwitchyardFeatures.WebTransportProfile, wt["name"]!.GetValue<string>());
+        Assert.Equal("failure", wt["core"]!["result"]!.GetValue<string>());
+        Assert.Equal(1L, wt["core"]!["statistics"]!["Failed"]!.GetValue<long>());
+        Assert.Equal(SwitchyardFeatures.WebTransportRoute, wt["core"]!["supportedFeatures"]![0]!.GetValue<string>());
     }
 }
