@@ -41,6 +41,24 @@ public sealed class GatewayScenarioTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AllowedOrigins_RefuseOtherOriginsWith403_AcceptListedOnes()
+    {
+        await using var quickstart = await QuickstartHarness.StartAsync(output, ["https://app.example.com"]);
+
+        // A page from another origin cannot open a session (the browser sends Origin; the gateway answers 403).
+        var refused = await Assert.ThrowsAsync<Switchyard.WebTransport.Sessions.WebTransportSessionException>(
+            () => TrackClient.ConnectAsync(quickstart, origin: "https://evil.example.net"));
+        Assert.Equal(403, refused.StatusCode);
+
+        // The listed origin (compared ignoring case, as origins are) gets a session whose tracks are delivered.
+        await using var client = await TrackClient.ConnectAsync(quickstart, origin: "https://APP.example.com");
+        var chat = await client.OpenAsync();
+        await chat.SendAsync("origin_chat", "chat", Chat);
+        chat.Finish();
+        await Eventually(async () => (await QuickstartHarness.StatsAsync(quickstart.Chat)).GetValueOrDefault("origin_chat").Messages == 1);
+    }
+
+    [Fact]
     public async Task BackendDeath_GivesBackendUnavailable_OtherTracksUnaffected()
     {
         await using var quickstart = await QuickstartHarness.StartAsync(output);

@@ -48,7 +48,7 @@ internal sealed class QuickstartHarness : IAsyncDisposable
         }
     }
 
-    public static async Task<QuickstartHarness> StartAsync(ITestOutputHelper output)
+    public static async Task<QuickstartHarness> StartAsync(ITestOutputHelper output, IReadOnlyList<string>? allowedOrigins = null)
     {
         var manifests = Directory.CreateTempSubdirectory("switchyard-quickstart-").FullName;
         var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
@@ -76,6 +76,7 @@ internal sealed class QuickstartHarness : IAsyncDisposable
             AdminEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
             PageEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
             PageRoot = Path.Combine(RepositoryRoot, "examples", "live-client"),
+            AllowedOrigins = allowedOrigins ?? [],
         }, loggerFactory);
         await harness.Gateway.StartAsync(CancellationToken.None);
         return harness;

@@ -25,7 +25,7 @@ internal sealed class TrackClient : IAsyncDisposable
     public WebTransportSession Session { get; }
 
     /// <summary>Opens a session; a null <paramref name="certificateSha256"/> accepts any certificate (a gateway whose generated certificate the test cannot see).</summary>
-    public static async Task<TrackClient> ConnectAsync(IPEndPoint gateway, byte[]? certificateSha256, string path = "/wt")
+    public static async Task<TrackClient> ConnectAsync(IPEndPoint gateway, byte[]? certificateSha256, string path = "/wt", string origin = "http://127.0.0.1")
     {
         var quic = await ManagedQuicTransport.Instance.ConnectAsync(new QuicClientOptions
         {
@@ -35,13 +35,28 @@ internal sealed class TrackClient : IAsyncDisposable
             PinnedCertificateSha256 = certificateSha256,
             SkipCertificateValidation = certificateSha256 is null,
         });
-        var h3 = await Http3ClientConnection.ConnectAsync(quic, WebTransportClient.ConfigureHttp3());
-        var session = await WebTransportClient.ConnectAsync(h3, $"127.0.0.1:{gateway.Port}", path, origin: "http://127.0.0.1");
-        return new TrackClient(quic, h3, session);
+        Http3ClientConnection? h3 = null;
+        try
+        {
+            h3 = await Http3ClientConnection.ConnectAsync(quic, WebTransportClient.ConfigureHttp3());
+            var session = await WebTransportClient.ConnectAsync(h3, $"127.0.0.1:{gateway.Port}", path, origin: origin);
+            return new TrackClient(quic, h3, session);
+        }
+        catch
+        {
+            // A refused session (or a failed HTTP/3 setup) must not leave the connection open.
+            if (h3 is not null)
+            {
+                await h3.DisposeAsync();
+            }
+
+            await quic.DisposeAsync();
+            throw;
+        }
     }
 
-    public static Task<TrackClient> ConnectAsync(QuickstartHarness quickstart) =>
-        ConnectAsync(quickstart.Gateway.QuicEndPoint, TlsCertificates.Sha256OfDer(quickstart.Gateway.Certificate));
+    public static Task<TrackClient> ConnectAsync(QuickstartHarness quickstart, string origin = "http://127.0.0.1") =>
+        ConnectAsync(quickstart.Gateway.QuicEndPoint, TlsCertificates.Sha256OfDer(quickstart.Gateway.Certificate), origin: origin);
 
     /// <summary>A unidirectional stream that sends framed messages.</summary>
     public async Task<TrackStream> OpenAsync() => new(await Session.OpenUnidirectionalStreamAsync());

@@ -55,12 +55,13 @@ internal static class ControllerCommand
         };
         var dataPlaneAddress = DataPlaneBindings.AddressOption("--data-plane-address");
         var dataPlaneBind = DataPlaneBindings.BindOption("--data-plane-bind");
+        var allowedOrigins = DataPlaneBindings.AllowedOriginOption();
         var debounce = new Option<string>("--debounce") { Description = "Quiet time before changes are translated.", DefaultValueFactory = _ => "100ms", Hidden = true };
 
         var command = new Command("controller", "Run the control plane against a Kubernetes API server: watch Gateway API objects, compute and write their status.")
         {
             kubeconfig, inCluster, controllerName, leaderElect, leaseNamespace, leaseName, identity,
-            leaseDuration, renewDeadline, retryPeriod, devCertificates, dataPlane, dataPlaneAddress, dataPlaneBind, debounce,
+            leaseDuration, renewDeadline, retryPeriod, devCertificates, dataPlane, dataPlaneAddress, dataPlaneBind, allowedOrigins, debounce,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -117,7 +118,7 @@ internal static class ControllerCommand
                 Log = StderrLog,
             });
             var attach = attachDataPlane ?? (parseResult.GetValue(dataPlane)
-                ? ControllerDataPlane.Create(bindings, (m, e) => StderrLog(ControllerLogLevel.Information, m, e), (m, e) => StderrLog(ControllerLogLevel.Error, m, e))
+                ? ControllerDataPlane.Create(bindings, parseResult.GetValue(allowedOrigins) ?? [], (m, e) => StderrLog(ControllerLogLevel.Information, m, e), (m, e) => StderrLog(ControllerLogLevel.Error, m, e))
                 : null);
             var serving = attach is null ? Task.CompletedTask : attach(host, cancellationToken);
             await Task.WhenAll(host.RunAsync(cancellationToken), serving).ConfigureAwait(false);

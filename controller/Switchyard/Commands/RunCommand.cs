@@ -22,9 +22,10 @@ internal static class RunCommand
         var page = new Option<string?>("--page") { Description = "Serve the live client page and /cert-hash on this ADDRESS:PORT." };
         var cert = new Option<FileInfo?>("--cert") { Description = "PEM certificate; a fresh self-signed ECDSA P-256 one (13 days) is made when absent." };
         var key = new Option<FileInfo?>("--key") { Description = "PEM private key for --cert." };
+        var allowedOrigins = DataPlaneBindings.AllowedOriginOption();
         var command = new Command("run", "Run the gateway standalone from a folder of the YAML a cluster would get; reloads when a file changes.")
         {
-            manifests, address, bind, quic, admin, page, cert, key,
+            manifests, address, bind, quic, admin, page, cert, key, allowedOrigins,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(new StandaloneOptions
         {
@@ -36,6 +37,7 @@ internal static class RunCommand
             PageRoot = Path.Combine(AppContext.BaseDirectory, "live-client"),
             CertificatePath = parseResult.GetValue(cert)?.FullName,
             KeyPath = parseResult.GetValue(key)?.FullName,
+            AllowedOrigins = parseResult.GetValue(allowedOrigins) ?? [],
         }, parseResult.InvocationConfiguration.Error, extra: null, cancellationToken));
         return command;
     }

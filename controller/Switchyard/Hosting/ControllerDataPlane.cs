@@ -17,10 +17,11 @@ internal static class ControllerDataPlane
 {
     /// <summary>Creates the attachment.</summary>
     /// <param name="bindings">Where listener ports bind.</param>
+    /// <param name="allowedOrigins">Origins allowed to open WebTransport sessions; empty accepts any.</param>
     /// <param name="log">The controller's log at information level (one line per event on stderr).</param>
     /// <param name="error">The controller's log at error level.</param>
-    public static DataPlaneAttachment Create(DataPlaneBindings bindings, Action<string, Exception?> log, Action<string, Exception?> error) =>
-        (host, cancellationToken) => RunAsync(host, bindings, log, error, cancellationToken);
+    public static DataPlaneAttachment Create(DataPlaneBindings bindings, IReadOnlyList<string> allowedOrigins, Action<string, Exception?> log, Action<string, Exception?> error) =>
+        (host, cancellationToken) => RunAsync(host, bindings, allowedOrigins, log, error, cancellationToken);
 
     /// <remarks>
     /// 1. Make the certificate for HTTPS listeners the data plane supplies (<c>--dev-certificates</c>).
@@ -28,7 +29,7 @@ internal static class ControllerDataPlane
     ///    publisher delivers them on the controller's provider loop and binding ports must not block it.
     /// 3. Apply each change in order until cancelled, then release every port.
     /// </remarks>
-    private static async Task RunAsync(ControllerHost host, DataPlaneBindings bindings, Action<string, Exception?> log, Action<string, Exception?> error, CancellationToken cancellationToken)
+    private static async Task RunAsync(ControllerHost host, DataPlaneBindings bindings, IReadOnlyList<string> allowedOrigins, Action<string, Exception?> log, Action<string, Exception?> error, CancellationToken cancellationToken)
     {
         // :: Step 1
         using var certificate = TlsCertificates.CreateSelfSignedEcdsaP256(["127.0.0.1", "localhost", "::1"], TimeSpan.FromDays(13));
@@ -40,6 +41,7 @@ internal static class ControllerDataPlane
             DataPlaneCertificate = certificate,
             EndPointFor = (_, port, _) => bindings.EndPointFor(port),
             ShutdownTimeout = TimeSpan.FromSeconds(2),
+            AllowedOrigins = allowedOrigins,
         }, loggerFactory);
         dataPlane.ListenerStarted += l => log($"data plane: serving {l}", null);
         dataPlane.ListenerStopped += l => log($"data plane: stopped {l}", null);

@@ -38,6 +38,14 @@ internal sealed class DataPlaneBindings
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>The repeatable <c>--allowed-origin ORIGIN</c> option: the WebTransport session allow-list.</summary>
+    public static Option<string[]> AllowedOriginOption() => new("--allowed-origin")
+    {
+        Description = "Accept WebTransport sessions only from this Origin, e.g. https://app.example.com (repeatable; none given accepts any origin). Others get 403.",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     /// <summary>Builds the bindings from the parsed options.</summary>
     /// <exception cref="FormatException">A <c>--bind</c> value is not <c>PORT=ADDRESS:PORT</c>.</exception>
     public static DataPlaneBindings From(IPAddress address, IEnumerable<string>? binds)

@@ -36,6 +36,9 @@ internal sealed class StandaloneOptions
     public string? CertificatePath { get; init; }
 
     public string? KeyPath { get; init; }
+
+    /// <summary>Origins allowed to open WebTransport sessions (compared ignoring case); empty accepts any.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
 }
 
 /// <summary>
@@ -130,6 +133,7 @@ internal sealed partial class StandaloneGateway : IAsyncDisposable
                 : protocol == Switchyard.Ir.ListenerProtocol.Https && quic is not null ? quic
                 : bindings.EndPointFor(port),
             ShutdownTimeout = TimeSpan.FromSeconds(2),
+            AllowedOrigins = _options.AllowedOrigins,
         }, _loggerFactory);
         var dataPlane = _dataPlane;
         _exporter = new PrometheusExporter(dataPlane.OwnsMeter);
