@@ -109,9 +109,20 @@ internal sealed class TrackSender(WebTransportStream stream)
         catch (WebTransportStreamException ex)
         {
             StopCode = ex.ErrorCode;
+            Stopped = true;
+            return false;
+        }
+        catch (InvalidOperationException) when (Sent > 0)
+        {
+            // The managed stack forgets a stream once its reset is acknowledged: a write after that learns the stream
+            // is gone, not the STOP_SENDING code it got.
+            Stopped = true;
             return false;
         }
     }
+
+    /// <summary>True once a write failed because the Gateway stopped the stream (with or without a known code).</summary>
+    public bool Stopped { get; private set; }
 
     /// <summary>The WebTransport application error code the Gateway stopped the stream with, once seen.</summary>
     public uint? StopCode { get; private set; }
@@ -120,14 +131,14 @@ internal sealed class TrackSender(WebTransportStream stream)
     public async Task<uint?> WaitForStopAsync(string trackId, string trackType, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && StopCode is null)
+        while (DateTime.UtcNow < deadline && !Stopped)
         {
+            // No pause between writes: the stop code is only seen by a write made before the stream is forgotten.
+            cancellationToken.ThrowIfCancellationRequested();
             if (!await TrySendAsync(trackId, trackType, [1]).ConfigureAwait(false))
             {
                 break;
             }
-
-            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
 
         return StopCode;
