@@ -200,6 +200,10 @@ public sealed class TrackGatewayTests : IAsyncLifetime
         Assert.All(received, r => Assert.Equal(_session.Id, r.StreamId));
         await Eventually(() => _exporter.Scrape().Contains("switchyard_wt_messages_total{outcome=\"delivered\",track_type=\"audio\"} 2\n", StringComparison.Ordinal));
         Assert.Contains("switchyard_wt_messages_total{outcome=\"malformed\",track_type=\"malformed\"} 1\n", _exporter.Scrape(), StringComparison.Ordinal);
+
+        // Nothing was shed for the in-flight bound; the counter reads the dispatcher's own count.
+        Assert.Equal(0, _gateway.Datagrams.Dropped);
+        Assert.Contains("switchyard_wt_datagrams_dropped_total 0\n", _exporter.Scrape(), StringComparison.Ordinal);
     }
 
     private static async Task<uint?> ResetCodeAsync(WebTransportStream stream)

@@ -72,7 +72,7 @@ public sealed partial class WebTransportGateway : IAsyncDisposable
         _transport = transport;
         _options = options;
         _logger = loggerFactory.CreateLogger<WebTransportGateway>();
-        Metrics = new GatewayMetrics(() => _connections.Keys);
+        Metrics = new GatewayMetrics(() => _connections.Keys, () => Datagrams?.Dropped ?? 0);
         var pump = new TrackStreamPump(Router, _deliverer, _streamDeliverer, options.Streams, Metrics);
         Datagrams = new TrackDatagramDispatcher(Router, _deliverer, options.Datagrams, Metrics);
         var allowed = options.AllowedOrigins;

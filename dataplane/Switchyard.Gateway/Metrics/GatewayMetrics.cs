@@ -28,7 +28,8 @@ public sealed class GatewayMetrics : IDeliveryObserver, IDisposable
 
     /// <summary>Creates the instruments.</summary>
     /// <param name="connections">The live QUIC connections, read at scrape time for <c>switchyard_quic_*</c>.</param>
-    public GatewayMetrics(Func<IEnumerable<IQuicConnection>>? connections = null)
+    /// <param name="datagramsDropped">Datagrams shed because too many were in flight, read at scrape time.</param>
+    public GatewayMetrics(Func<IEnumerable<IQuicConnection>>? connections = null, Func<long>? datagramsDropped = null)
     {
         _connections = connections ?? (() => []);
         _meter = new Meter(MeterName);
@@ -40,6 +41,8 @@ public sealed class GatewayMetrics : IDeliveryObserver, IDisposable
         _fragmented = _meter.CreateCounter<long>("switchyard_wt_fragmented_messages_total", description: "Messages that arrived split over more than one stream read.");
         _bufferBytes = _meter.CreateUpDownCounter<long>("switchyard_wt_stream_buffer_bytes", description: "Payload bytes read from streams and waiting for delivery.");
         _overflows = _meter.CreateCounter<long>("switchyard_wt_buffer_overflows_total", description: "Times a stream reached its in-flight bound and stopped being read.");
+        var dropped = datagramsDropped ?? (() => 0);
+        _meter.CreateObservableCounter("switchyard_wt_datagrams_dropped_total", () => dropped(), description: "Track datagrams dropped undelivered because the gateway-wide in-flight bound was reached (also counted failed).");
         _deliveryDuration = _meter.CreateHistogram<double>("switchyard_delivery_duration_seconds", unit: "s", description: "Time to deliver a message to its backend, retries included.");
         _meter.CreateObservableGauge("switchyard_quic_connections_active", () => _connections().Count(), description: "QUIC connections open now.");
         _meter.CreateObservableGauge("switchyard_quic_rtt_seconds", () => Each(s => s.SmoothedRtt.TotalSeconds), description: "Smoothed RTT per connection (RFC 9002 §5.3).");
