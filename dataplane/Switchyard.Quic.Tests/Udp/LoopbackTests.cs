@@ -151,6 +151,37 @@ public class LoopbackTests
     }
 
     [Fact]
+    public async Task PeerStopSending_EveryLaterWriteReportsItsCode_EvenAfterTheStreamIsForgotten()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var listener = await ManagedQuicTransport.Instance.ListenAsync(ServerOptions(), timeout.Token);
+        await using var client = await ManagedQuicTransport.Instance.ConnectAsync(ClientOptions(listener.LocalEndPoint), timeout.Token);
+        await using var server = await listener.AcceptConnectionAsync(timeout.Token);
+        await using var stream = await client.OpenOutboundStreamAsync(QuicStreamType.Unidirectional, timeout.Token);
+        await stream.WriteAsync(new byte[100], completeWrites: false, timeout.Token);
+        await using var inbound = await server.AcceptInboundStreamAsync(timeout.Token);
+        inbound.Abort(QuicAbortDirection.Read, 0x1234);
+
+        // Keep writing until the STOP_SENDING lands; then wait long enough for our RESET_STREAM to be acknowledged,
+        // after which the connection no longer tracks the stream (RFC 9000 §3.1), and write again.
+        var first = await Assert.ThrowsAsync<QuicException>(async () =>
+        {
+            while (true)
+            {
+                await stream.WriteAsync(new byte[100], completeWrites: false, timeout.Token);
+                await Task.Delay(10, timeout.Token);
+            }
+        });
+        await Task.Delay(500, timeout.Token);
+        var later = await Assert.ThrowsAsync<QuicException>(async () => await stream.WriteAsync(new byte[100], completeWrites: false, timeout.Token));
+        Assert.All([first, later], e =>
+        {
+            Assert.Equal(QuicError.StreamAborted, e.QuicError);
+            Assert.Equal(0x1234, e.ApplicationErrorCode);
+        });
+    }
+
+    [Fact]
     public async Task KeyUpdateRequest_AfterClose_Throws()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));

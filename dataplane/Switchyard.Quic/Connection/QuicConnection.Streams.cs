@@ -85,6 +85,10 @@ internal sealed partial class QuicConnection
         Enqueue(stream);
     }
 
+    /// <summary>The code of the peer's STOP_SENDING on a stream we still track, or null.</summary>
+    public long? StreamPeerStopSendingCode(long streamId) =>
+        _streams.TryGetValue(streamId, out var stream) ? stream.PeerStopSendingCode : null;
+
     private QuicStreamState WritableStream(long streamId)
     {
         ThrowIfClosed();

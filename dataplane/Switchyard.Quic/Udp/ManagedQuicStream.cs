@@ -17,6 +17,7 @@ internal sealed class ManagedQuicStream : IQuicStream
     private readonly TaskCompletionSource _writesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _readWaiter;
     private TaskCompletionSource? _writeWaiter;
+    private long? _peerStopSendingCode;
 
     public ManagedQuicStream(ManagedQuicConnection connection, long id)
     {
@@ -115,6 +116,11 @@ internal sealed class ManagedQuicStream : IQuicStream
             var current = buffer;
             var (taken, waiter) = await _connection.Loop.Invoke(() =>
             {
+                if (_peerStopSendingCode is { } stopped)
+                {
+                    throw new QuicException(QuicError.StreamAborted, stopped, null, $"The peer sent STOP_SENDING with code {stopped}.");
+                }
+
                 var n = connection.StreamWrite(Id, current.Span);
                 if (n > 0)
                 {
@@ -180,6 +186,13 @@ internal sealed class ManagedQuicStream : IQuicStream
     /// <summary>Called on the loop thread when buffer space or credit appeared, or the stream was stopped.</summary>
     internal void SignalWritable()
     {
+        if (CanWrite)
+        {
+            // The connection forgets the stream once its answering RESET_STREAM is acknowledged; remember the code so
+            // that every later write still reports why (STOP_SENDING with its code), not "cannot be written".
+            _peerStopSendingCode ??= _connection.Connection.StreamPeerStopSendingCode(Id);
+        }
+
         var waiter = _writeWaiter;
         _writeWaiter = null;
         waiter?.TrySetResult();
