@@ -233,7 +233,7 @@ public sealed class HarnessTests
     public void WebTransportRouteTests_AreTheirOwnProfile_NeverGatewayHttp()
     {
         var tests = AllTests.Switchyard();
-        Assert.True(tests.Count >= 7);
+        Assert.True(tests.Count >= 8);
         Assert.All(tests, t => Assert.Equal(SwitchyardFeatures.WebTransportProfile, t.Profile));
         Assert.All(tests, t => Assert.False(t.IsCore));
         Assert.All(tests, t => Assert.Equal([SwitchyardFeatures.WebTransportRoute], t.Features));

@@ -40,6 +40,31 @@ internal static class WebTransportRouteTests
 
             stream.Finish();
             await BackendMustReceiveAsync(t, "infra-backend-v1-", since, "attach", "data", 5, 5 * 100 + 10, "/attachment");
+
+            // The rule's path match is Exact /wt: a session on another path is refused.
+            foreach (var path in new[] { "/wt/more", "/other" })
+            {
+                var address = await AddressAsync(t, gw);
+                var status = await RefusedStatusAsync(t, gw, path, address);
+                if (status != 404)
+                {
+                    throw new ConformanceException($"a session on {path} was answered {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "with no status"}, expected 404 (no route)");
+                }
+            }
+        });
+
+        yield return Test("WebTransportRouteNoMatchingParent", "A parentRef whose sectionName names no listener leaves the route Accepted=False/NoMatchingParent, unattached, and takes no session.", "webtransportroute-no-matching-parent.yaml", async t =>
+        {
+            var gw = Gw("wt-no-matching-parent");
+            await t.Waiters.GatewayMustBeReadyAsync(gw, t.Ct);
+            await t.Waiters.HttpRouteMustHaveParentsAsync(Route("wt-no-matching-parent"), [new(gw, [F("Accepted", "NoMatchingParent")], SectionName: "missing")], t.Ct, Kinds.WebTransportRoute);
+            await t.Waiters.GatewayListenersMustHaveAttachedRoutesAsync(gw, "wt", 0, t.Ct);
+            var address = await AddressAsync(t, gw);
+            var status = await RefusedStatusAsync(t, gw, "/wt", address);
+            if (status != 404)
+            {
+                throw new ConformanceException($"a session was answered {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "with no status"}, expected 404 (no route)");
+            }
         });
 
         yield return Test("WebTransportRouteTrackTypeMatching", "Three streams of one session carrying video, audio and chat reach three different backends.", "webtransportroute-track-type-matching.yaml", async t =>
