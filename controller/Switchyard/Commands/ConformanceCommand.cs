@@ -32,11 +32,16 @@ internal static class ConformanceCommand
             Description = "The echo backend image Deployments run in a cluster.",
             DefaultValueFactory = _ => "registry.k8s.io/gateway-api/echo-basic:v1.5.1",
         };
+        var profile = new Option<string?>("--profile")
+        {
+            Description = $"Run only this profile's tests: GATEWAY-HTTP or {SwitchyardFeatures.WebTransportProfile}. Default: both.",
+        };
+        profile.AcceptOnlyFromAmong("GATEWAY-HTTP", SwitchyardFeatures.WebTransportProfile);
         var list = new Option<bool>("--list") { Description = "List the tests and exit." };
 
-        var command = new Command("conformance", "Run the Gateway API GATEWAY-HTTP conformance suite and write a ConformanceReport.")
+        var command = new Command("conformance", "Run the Gateway API GATEWAY-HTTP conformance suite and Switchyard's WebTransportRoute scenarios, and write a ConformanceReport.")
         {
-            reportOutput, kubeconfig, gatewayClass, runTest, features, echoImage, list,
+            reportOutput, kubeconfig, gatewayClass, runTest, features, profile, echoImage, list,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -49,11 +54,16 @@ internal static class ConformanceCommand
                     await output.WriteLineAsync($"{name,-52} {(core ? "core" : string.Join(" ", needs))}").ConfigureAwait(false);
                 }
 
+                foreach (var (name, testProfile, needs) in ConformanceRunner.SwitchyardTests)
+                {
+                    await output.WriteLineAsync($"{name,-52} {testProfile}: {string.Join(" ", needs)}").ConfigureAwait(false);
+                }
+
                 return 0;
             }
 
             var requested = parseResult.GetValue(features)?.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-            var unknown = requested?.Where(f => !Features.Extended.Contains(f) && !Features.Core.Contains(f)).ToList() ?? [];
+            var unknown = requested?.Where(f => !Features.Extended.Contains(f) && !Features.Core.Contains(f) && !SwitchyardFeatures.All.Contains(f)).ToList() ?? [];
             if (unknown.Count > 0)
             {
                 await error.WriteLineAsync($"conformance: unknown features: {string.Join(", ", unknown)}").ConfigureAwait(false);
@@ -68,6 +78,7 @@ internal static class ConformanceCommand
                     Kubeconfig = parseResult.GetValue(kubeconfig),
                     GatewayClassName = parseResult.GetValue(gatewayClass)!,
                     RunTest = parseResult.GetValue(runTest),
+                    RunProfile = parseResult.GetValue(profile),
                     SupportedFeatures = requested is { Count: > 0 } ? requested : null,
                     EchoImage = parseResult.GetValue(echoImage)!,
                     Implementation = new ReportImplementation { Version = VersionCommand.ProductVersion },
@@ -90,8 +101,9 @@ internal static class ConformanceCommand
                 await output.WriteAsync(yaml).ConfigureAwait(false);
             }
 
-            await error.WriteLineAsync($"conformance: core {report.Core.Passed}/{report.Core.Passed + report.Core.Failed + report.Core.Skipped} passed, extended {report.Extended.Passed} passed, {report.Extended.Failed} failed").ConfigureAwait(false);
-            return report.Core.Failed + report.Extended.Failed == 0 ? 0 : 1;
+            await error.WriteLineAsync($"conformance: GATEWAY-HTTP core {report.Core.Passed}/{report.Core.Passed + report.Core.Failed + report.Core.Skipped} passed, extended {report.Extended.Passed} passed, {report.Extended.Failed} failed; " +
+                $"{SwitchyardFeatures.WebTransportProfile} {report.WebTransport.Passed} passed, {report.WebTransport.Failed} failed").ConfigureAwait(false);
+            return report.Core.Failed + report.Extended.Failed + report.WebTransport.Failed == 0 ? 0 : 1;
         });
         return command;
     }
