@@ -78,31 +78,26 @@ public sealed class HttpStreamDeliverer : IDisposable
     public static SocketsHttpHandler CreateHandler(int sendBufferSize = DefaultSendBufferSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sendBufferSize, 4096);
-        return new SocketsHttpHandler
+
+        // Message mode's settings (no proxy, cookies, redirects or decompression; UTF-8 header values), then what a
+        // long-lived streaming request needs on top.
+        var handler = HttpMessageDeliverer.CreateHandler();
+        handler.MaxConnectionsPerServer = int.MaxValue;
+        handler.ConnectCallback = async (context, cancellationToken) =>
         {
-            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.UTF8,
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            MaxConnectionsPerServer = int.MaxValue,
-            ConnectCallback = async (context, cancellationToken) =>
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = sendBufferSize };
+            try
             {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = sendBufferSize };
-                try
-                {
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         };
+        return handler;
     }
 
     /// <inheritdoc />
