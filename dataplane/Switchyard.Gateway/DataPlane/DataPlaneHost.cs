@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Switchyard.Gateway.Hosting;
 using Switchyard.Gateway.Metrics;
@@ -210,6 +211,19 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
                     if (!host.Quic.TryGetValue(port, out var quic))
                     {
                         quic = await StartQuicAsync(host, port, requested, cancellationToken).ConfigureAwait(false);
+
+                        // An ephemeral UDP port says nothing about the same TCP number, which another process may hold:
+                        // pick again (a few times) rather than fail the TCP bind in step 4.
+                        for (var attempt = 0; requested.Port == 0 && attempt < 10 && quic?.LocalEndPoint is { } taken && !TcpPortFree(new IPEndPoint(requested.Address, taken.Port)); attempt++)
+                        {
+                            lock (_gateways)
+                            {
+                                host.Quic.Remove(port);
+                            }
+
+                            await DisposeQuicAsync(quic).ConfigureAwait(false);
+                            quic = await StartQuicAsync(host, port, requested, cancellationToken).ConfigureAwait(false);
+                        }
                     }
 
                     if (quic?.LocalEndPoint is { } udp && requested.Port == 0)
@@ -251,6 +265,21 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
             // :: Step 6
             PublishListeners();
             _gate.Release();
+        }
+    }
+
+    /// <summary>True when a TCP socket could bind <paramref name="endPoint"/> now (nothing else holds it).</summary>
+    private static bool TcpPortFree(IPEndPoint endPoint)
+    {
+        using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(endPoint);
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
         }
     }
 
