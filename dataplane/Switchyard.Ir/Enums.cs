@@ -62,3 +62,16 @@ public enum PathModifierType
     /// <summary>Replace the part matched by the rule's PathPrefix match.</summary>
     ReplacePrefixMatch,
 }
+
+/// <summary>The application protocol a backend Service port speaks (its <c>appProtocol</c>, Gateway API GEP-1911).</summary>
+public enum BackendProtocol
+{
+    /// <summary>HTTP/1.1 in cleartext (no appProtocol, or one Switchyard does not act on).</summary>
+    Http1,
+
+    /// <summary><c>kubernetes.io/h2c</c>: HTTP/2 over cleartext with prior knowledge (RFC 9113 §3.3).</summary>
+    H2c,
+
+    /// <summary><c>kubernetes.io/ws</c>: WebSocket over cleartext; requests are HTTP/1.1 and upgrades are tunnelled (RFC 6455).</summary>
+    WebSocket,
+}

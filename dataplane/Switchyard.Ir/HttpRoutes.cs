@@ -61,13 +61,16 @@ public sealed record HttpRouteIr
     /// <summary>Per backend request timeout; null for none, zero disables.</summary>
     public TimeSpan? BackendRequestTimeout { get; init; }
 
+    /// <summary>CORS policy; when set the gateway answers preflights and adds CORS headers to responses.</summary>
+    public CorsIr? Cors { get; init; }
+
     /// <inheritdoc />
     public bool Equals(HttpRouteIr? other) =>
         other is not null && Name == other.Name && Match == other.Match && RequestHeaders == other.RequestHeaders
         && ResponseHeaders == other.ResponseHeaders && Redirect == other.Redirect && Rewrite == other.Rewrite
         && IrEquality.Seq(Mirrors, other.Mirrors) && IrEquality.Seq(Backends, other.Backends)
         && DirectResponseStatus == other.DirectResponseStatus && RequestTimeout == other.RequestTimeout
-        && BackendRequestTimeout == other.BackendRequestTimeout;
+        && BackendRequestTimeout == other.BackendRequestTimeout && Cors == other.Cors;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Name, Match, IrEquality.Hash(Backends), Redirect, DirectResponseStatus);
@@ -215,4 +218,45 @@ public sealed record HttpBackendIr
 
     /// <summary>Response header changes for this backend only.</summary>
     public HeaderModifierIr? ResponseHeaders { get; init; }
+}
+
+/// <summary>
+/// A CORS policy (the Gateway API CORS filter; Fetch standard, CORS protocol). Lists hold the configured values as
+/// given; a list holding only <c>*</c> is a wildcard.
+/// </summary>
+public sealed record CorsIr
+{
+    /// <summary>The wildcard value of the lists.</summary>
+    public const string Wildcard = "*";
+
+    /// <summary>The Max-Age Gateway API uses when none is given, in seconds.</summary>
+    public const int DefaultMaxAgeSeconds = 5;
+
+    /// <summary>Allowed origins: <c>scheme://host[:port]</c>, where the host may start with <c>*.</c> (any labels to its left), or <c>*</c> alone.</summary>
+    public ImmutableArray<string> AllowOrigins { get; init; } = [];
+
+    /// <summary>Allowed methods, or <c>*</c> alone.</summary>
+    public ImmutableArray<string> AllowMethods { get; init; } = [];
+
+    /// <summary>Allowed request header names, or <c>*</c> alone.</summary>
+    public ImmutableArray<string> AllowHeaders { get; init; } = [];
+
+    /// <summary>Response header names exposed to scripts, or <c>*</c> alone.</summary>
+    public ImmutableArray<string> ExposeHeaders { get; init; } = [];
+
+    /// <summary>Whether credentialed requests are allowed (<c>Access-Control-Allow-Credentials: true</c>).</summary>
+    public bool AllowCredentials { get; init; }
+
+    /// <summary>How long a client may cache a preflight answer, in seconds; positive.</summary>
+    public int MaxAgeSeconds { get; init; } = DefaultMaxAgeSeconds;
+
+    /// <inheritdoc />
+    public bool Equals(CorsIr? other) =>
+        other is not null && IrEquality.Seq(AllowOrigins, other.AllowOrigins) && IrEquality.Seq(AllowMethods, other.AllowMethods)
+        && IrEquality.Seq(AllowHeaders, other.AllowHeaders) && IrEquality.Seq(ExposeHeaders, other.ExposeHeaders)
+        && AllowCredentials == other.AllowCredentials && MaxAgeSeconds == other.MaxAgeSeconds;
+
+    /// <inheritdoc />
+    public override int GetHashCode() =>
+        HashCode.Combine(IrEquality.Hash(AllowOrigins), IrEquality.Hash(AllowMethods), IrEquality.Hash(AllowHeaders), IrEquality.Hash(ExposeHeaders), AllowCredentials, MaxAgeSeconds);
 }

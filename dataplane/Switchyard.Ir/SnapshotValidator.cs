@@ -174,6 +174,33 @@ internal static class SnapshotValidator
         {
             errors.Add($"{at}: negative timeout");
         }
+
+        if (route.Cors is { } cors)
+        {
+            ValidateCors(at, cors, errors);
+        }
+    }
+
+    private static void ValidateCors(string at, CorsIr cors, ImmutableArray<string>.Builder errors)
+    {
+        if (cors.MaxAgeSeconds <= 0)
+        {
+            errors.Add($"{at}: CORS max age {cors.MaxAgeSeconds} must be positive");
+        }
+
+        foreach (var (field, list) in new[] { ("allowOrigins", cors.AllowOrigins), ("allowMethods", cors.AllowMethods), ("allowHeaders", cors.AllowHeaders), ("exposeHeaders", cors.ExposeHeaders) })
+        {
+            var items = list.NullToEmpty();
+            if (items.Contains(CorsIr.Wildcard) && items.Length > 1)
+            {
+                errors.Add($"{at}: CORS {field} holds '*' alongside other values");
+            }
+
+            if (items.Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{at}: CORS {field} holds an empty value");
+            }
+        }
     }
 
     private static void ValidateWebTransportRule(WebTransportRuleIr rule, ImmutableArray<string>.Builder errors)

@@ -79,7 +79,19 @@ internal static class Backends
         var resolved = unresolved with
         {
             Endpoints = endpoints.Select(e => new EndpointIr { Host = e.Host, Port = e.Port }).ToImmutableArray(),
+            Protocol = ProtocolOf(servicePort.AppProtocol),
         };
         return new(resolved, null, null);
     }
+
+    /// <summary>
+    /// The protocol of a Service port's appProtocol (Gateway API GEP-1911). Only the Kubernetes-standard cleartext
+    /// values change how the gateway talks to the backend; anything else is sent HTTP/1.1 as before.
+    /// </summary>
+    internal static BackendProtocol ProtocolOf(string? appProtocol) => appProtocol switch
+    {
+        "kubernetes.io/h2c" => BackendProtocol.H2c,
+        "kubernetes.io/ws" => BackendProtocol.WebSocket,
+        _ => BackendProtocol.Http1,
+    };
 }

@@ -15,6 +15,12 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
 {
     private static readonly string[] Methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
 
+    /// <summary>The CRD's CORSOrigin pattern: <c>*</c>, or <c>http(s)://host[:port]</c> whose host may start with <c>*.</c> or be <c>*</c>.</summary>
+    private static readonly Regex CorsOrigin = new(@"^(\*|https?://((\*\.)?([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+|\*)(:[0-9]{1,5})?)$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+    /// <summary>The CRD's HTTPHeaderName pattern (an RFC 9110 token).</summary>
+    private static readonly Regex HeaderName = new(@"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
     public void Run(TranslationContext context)
     {
         foreach (var route in context.Snapshot.HttpRoutes)
@@ -133,7 +139,7 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
             }
 
             var backendFilters = TranslateFilters(context, ns, backendRef.Filters, problems, ref refReason, ref refMessage, out var backendMirrors);
-            if (backendFilters.Redirect is not null || backendFilters.Rewrite is not null || backendMirrors.Length > 0)
+            if (backendFilters.Redirect is not null || backendFilters.Rewrite is not null || backendFilters.Cors is not null || backendMirrors.Length > 0)
             {
                 problems.Add("backendRefs[].filters support only RequestHeaderModifier and ResponseHeaderModifier");
             }
@@ -182,6 +188,7 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                 DirectResponseStatus = direct,
                 RequestTimeout = requestTimeout,
                 BackendRequestTimeout = backendTimeout,
+                Cors = filters.Cors,
             });
         }
 
@@ -248,13 +255,14 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
         return [.. result.OrderBy(r => r.Name, StringComparer.Ordinal)];
     }
 
-    private sealed record Filters(HeaderModifierIr? RequestHeaders, HeaderModifierIr? ResponseHeaders, RedirectIr? Redirect, UrlRewriteIr? Rewrite);
+    private sealed record Filters(HeaderModifierIr? RequestHeaders, HeaderModifierIr? ResponseHeaders, RedirectIr? Redirect, UrlRewriteIr? Rewrite, CorsIr? Cors);
 
     private static Filters TranslateFilters(TranslationContext context, string ns, List<HttpRouteFilter>? specs, List<string> problems, ref string? refReason, ref string? refMessage, out ImmutableArray<MirrorIr> mirrors)
     {
         HeaderModifierIr? request = null, response = null;
         RedirectIr? redirect = null;
         UrlRewriteIr? rewrite = null;
+        CorsIr? cors = null;
         var mirrorList = ImmutableArray.CreateBuilder<MirrorIr>();
         foreach (var filter in specs ?? [])
         {
@@ -286,6 +294,9 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                         StatusCode = rr.StatusCode ?? 302,
                     };
                     break;
+                case "CORS" when filter.Cors is { } c:
+                    cors ??= Cors(c, problems);
+                    break;
                 case "URLRewrite" when filter.UrlRewrite is { } uw:
                     rewrite ??= new UrlRewriteIr { Hostname = uw.Hostname, Path = PathModifier(uw.Path, problems) };
                     break;
@@ -312,7 +323,54 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
         }
 
         mirrors = mirrorList.ToImmutable();
-        return new Filters(request, response, redirect, rewrite);
+        return new Filters(request, response, redirect, rewrite, cors);
+    }
+
+    /// <summary>Checks a CORS filter against the CRD's rules (the file provider has no admission) and builds its IR.</summary>
+    private static CorsIr Cors(HttpCorsFilter c, List<string> problems)
+    {
+        var origins = List("allowOrigins", c.AllowOrigins, o => CorsOrigin.IsMatch(o) && Port(o) is >= 1 and <= 65535, "is not '*' or http(s)://host[:port]");
+        var methods = List("allowMethods", c.AllowMethods, m => m == CorsIr.Wildcard || Array.IndexOf(Methods, m) >= 0, "is not an HTTP method or '*'");
+        var headers = List("allowHeaders", c.AllowHeaders, h => HeaderName.IsMatch(h), "is not a header name");
+        var expose = List("exposeHeaders", c.ExposeHeaders, h => HeaderName.IsMatch(h), "is not a header name");
+        if (c.MaxAge is <= 0)
+        {
+            problems.Add($"CORS maxAge {c.MaxAge} must be at least 1");
+        }
+
+        return new CorsIr
+        {
+            AllowOrigins = origins,
+            AllowMethods = methods,
+            AllowHeaders = headers,
+            ExposeHeaders = expose,
+            AllowCredentials = c.AllowCredentials == true,
+            MaxAgeSeconds = c.MaxAge is > 0 and var age ? age : CorsIr.DefaultMaxAgeSeconds,
+        };
+
+        ImmutableArray<string> List(string field, List<string>? values, Func<string, bool> valid, string why)
+        {
+            var items = values ?? [];
+            foreach (var value in items.Where(v => !valid(v)))
+            {
+                problems.Add($"CORS {field} value '{value}' {why}");
+            }
+
+            if (items.Contains(CorsIr.Wildcard) && items.Count > 1)
+            {
+                problems.Add($"CORS {field} cannot hold '*' alongside other values");
+            }
+
+            // The CRD lists are sets: a repeated value says nothing new.
+            return [.. items.Distinct(StringComparer.Ordinal)];
+        }
+
+        // The port of an origin (absent: 1, always valid), so that ':99999' fails as the CRD's 1-65535 says.
+        static int Port(string origin)
+        {
+            var colon = origin.LastIndexOf(':');
+            return colon > origin.IndexOf("//", StringComparison.Ordinal) && int.TryParse(origin.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var port) ? port : 1;
+        }
     }
 
     private static HeaderModifierIr Headers(HttpHeaderFilter h) => new()

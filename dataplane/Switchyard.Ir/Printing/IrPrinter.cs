@@ -89,7 +89,14 @@ public static class IrPrinter
             ("responseHeaders", Headers(b.ResponseHeaders))))),
         ("directResponseStatus", r.DirectResponseStatus),
         ("requestTimeout", r.RequestTimeout is { } t ? Duration(t) : null),
-        ("backendRequestTimeout", r.BackendRequestTimeout is { } bt ? Duration(bt) : null));
+        ("backendRequestTimeout", r.BackendRequestTimeout is { } bt ? Duration(bt) : null),
+        ("cors", r.Cors is not { } c ? null : Obj(
+            ("allowOrigins", Arr(c.AllowOrigins, v => JsonValue.Create(v))),
+            ("allowMethods", Arr(c.AllowMethods, v => JsonValue.Create(v))),
+            ("allowHeaders", Arr(c.AllowHeaders, v => JsonValue.Create(v))),
+            ("exposeHeaders", Arr(c.ExposeHeaders, v => JsonValue.Create(v))),
+            ("allowCredentials", c.AllowCredentials ? true : null),
+            ("maxAgeSeconds", c.MaxAgeSeconds))));
 
     private static JsonObject WebTransportRoute(WebTransportRouteIr r) => Obj(
         ("name", r.Name),
@@ -111,6 +118,7 @@ public static class IrPrinter
     private static JsonObject Backend(WeightedBackendIr b) => Obj(
         ("name", b.Name),
         ("weight", b.Weight),
+        ("protocol", b.Protocol == BackendProtocol.Http1 ? null : b.Protocol.ToString()),
         ("endpoints", Arr(b.Endpoints, e => JsonValue.Create(e.ToString()))));
 
     private static JsonObject Path(PathMatchIr p) => Obj(("type", p.Type.ToString()), ("value", p.Value));
