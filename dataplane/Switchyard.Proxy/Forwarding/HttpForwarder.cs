@@ -45,6 +45,15 @@ internal sealed class ForwardPlan
 
     /// <summary>True when the gateway sets its own <c>Alt-Svc</c>, so the backend's is not passed on.</summary>
     public bool OwnAltSvc { get; init; }
+
+    /// <summary>How the backend is spoken to: HTTP/1.1, or HTTP/2 with prior knowledge for h2c.</summary>
+    public BackendProtocol Protocol { get; init; }
+
+    /// <summary>The route's CORS policy when the request carries an <c>Origin</c>; its headers go on the response.</summary>
+    public CorsPolicy? Cors { get; init; }
+
+    /// <summary>The request's <c>Origin</c>, set with <see cref="Cors"/>.</summary>
+    public string? Origin { get; init; }
 }
 
 /// <summary>
@@ -88,6 +97,8 @@ internal sealed partial class HttpForwarder
     /// 4. Send under the route's deadline and wait for response headers.
     /// 5. Copy status and headers (without hop-by-hop ones), apply the ResponseHeaderModifiers, start the response.
     /// 6. Stream the body, then trailers. A failure from here on aborts the response rather than truncating it.
+    /// A WebSocket opening handshake goes as an HTTP/1.1 upgrade without a body; when the backend switches protocols,
+    /// step 6 is the <see cref="UpgradeTunnel"/> instead.
     /// </remarks>
     /// <param name="context">The client exchange.</param>
     /// <param name="plan">What to send where.</param>
@@ -97,19 +108,23 @@ internal sealed partial class HttpForwarder
         var clientAborted = context.RequestAborted;
 
         // :: Step 1
+        var h2c = plan.Protocol == BackendProtocol.H2c;
         using var outgoing = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
         {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            // RFC 9113 §3.3: an h2c backend is spoken to with prior knowledge, never by falling back to HTTP/1.1.
+            Version = h2c ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
         };
 
-        var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
-            ?? (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count != 0);
+        // WebSocket needs an HTTP/1.1 backend (RFC 8441 to backends is not spoken); to h2c the Upgrade is dropped as hop-by-hop.
+        var tunnel = h2c ? null : UpgradeTunnel.TryCreate(context);
+        var hasBody = tunnel is null && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
+            ?? (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count != 0));
 
         // :: Step 2 (the content must exist before headers are copied so Content-* headers have a home)
         byte[]? buffered = null;
         StreamingRequestContent? streaming = null;
-        var mirrors = plan.Mirrors;
+        var mirrors = tunnel is null ? plan.Mirrors : null;
         if (hasBody)
         {
             if (mirrors is not null && context.Request.ContentLength is long length and <= RequestMirrors.MaxBufferedBody)
@@ -140,6 +155,7 @@ internal sealed partial class HttpForwarder
         ForwardedHeaders.Apply(context, outgoing, plan.ListenerPort);
         HeaderModifiers.Apply(plan.RequestHeaders, outgoing);
         HeaderModifiers.Apply(plan.BackendRequestHeaders, outgoing);
+        tunnel?.PrepareRequest(outgoing);
 
         // :: Step 3
         if (mirrors is not null)
@@ -175,6 +191,19 @@ internal sealed partial class HttpForwarder
             CopyResponseHeaders(response.Content.Headers, client.Headers, plan.OwnAltSvc);
             HeaderModifiers.Apply(plan.ResponseHeaders, client.Headers);
             HeaderModifiers.Apply(plan.BackendResponseHeaders, client.Headers);
+            plan.Cors?.ApplyToResponse(plan.Origin!, client.Headers);
+            if (tunnel is not null && response.StatusCode == HttpStatusCode.SwitchingProtocols)
+            {
+                if (!tunnel.Accepted(response))
+                {
+                    Log.ForwardFailed(_logger, plan.Endpoint.ToString(), ProxyError.BackendError, new HttpRequestException("the backend's 101 does not answer the WebSocket key"));
+                    client.Headers.Clear();
+                    return ProxyError.BackendError;
+                }
+
+                return await tunnel.RunAsync(context, response, clientAborted).ConfigureAwait(false);
+            }
+
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
             // :: Step 6

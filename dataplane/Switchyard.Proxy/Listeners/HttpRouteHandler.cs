@@ -50,7 +50,8 @@ internal sealed partial class HttpRouteHandler
     /// <remarks>
     /// 1. Match: listener and virtual host by Host, route by precedence; a Host that selects a different listener than
     ///    the TLS SNI is misdirected.
-    /// 2. Redirect or fixed response, when the rule says so.
+    /// 2. CORS: answer a preflight here; for other requests with an Origin, the answer gets the CORS headers. Then a
+    ///    redirect or fixed response, when the rule says so.
     /// 3. Choose a backend by weight and one of its endpoints.
     /// 4. Plan: URLRewrite path and host, timeouts, sampled mirrors.
     /// 5. Forward.
@@ -78,12 +79,25 @@ internal sealed partial class HttpRouteHandler
         var ir = route.Ir;
 
         // :: Step 2
+        string? origin = null;
+        if (route.Cors is { } cors && request.Headers.Origin.Count != 0)
+        {
+            if (CorsPolicy.IsPreflight(request))
+            {
+                cors.AnswerPreflight(request, context.Response);
+                return Task.FromResult(ProxyError.None);
+            }
+
+            origin = request.Headers.Origin.ToString();
+        }
+
         if (ir.Redirect is { } redirect)
         {
             context.Response.StatusCode = redirect.StatusCode;
             context.Response.Headers.Location = RequestRedirect.Location(redirect, route, request, state.Port);
             context.Response.ContentLength = 0;
             HeaderModifiers.Apply(ir.ResponseHeaders, context.Response.Headers);
+            ApplyCors(route, origin, context);
             return Task.FromResult(ProxyError.None);
         }
 
@@ -92,6 +106,7 @@ internal sealed partial class HttpRouteHandler
             context.Response.StatusCode = status;
             context.Response.ContentLength = 0;
             HeaderModifiers.Apply(ir.ResponseHeaders, context.Response.Headers);
+            ApplyCors(route, origin, context);
             return Task.FromResult(ProxyError.None);
         }
 
@@ -128,10 +143,21 @@ internal sealed partial class HttpRouteHandler
             Timeout = Deadline(ir.RequestTimeout, ir.BackendRequestTimeout),
             Mirrors = RequestMirrors.Sample(ir.Mirrors, _random),
             OwnAltSvc = state.AltSvc is not null,
+            Protocol = choice.Backend.Backend.Protocol,
+            Cors = origin is null ? null : route.Cors,
+            Origin = origin,
         };
 
         // :: Step 5
         return _forwarder.ForwardAsync(context, plan);
+    }
+
+    private static void ApplyCors(Matching.CompiledRoute route, string? origin, HttpContext context)
+    {
+        if (origin is not null)
+        {
+            route.Cors!.ApplyToResponse(origin, context.Response.Headers);
+        }
     }
 
     /// <summary>The tighter of the two HTTPRoute timeouts; null or zero means none (Gateway API: zero disables).</summary>

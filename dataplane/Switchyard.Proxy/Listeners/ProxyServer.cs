@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -21,7 +22,8 @@ namespace Switchyard.Proxy.Listeners;
 
 /// <summary>
 /// Serves a Gateway's HTTP and HTTPS listeners on Kestrel and forwards by HTTPRoute. Listeners that share a port share
-/// one Kestrel endpoint; HTTP ports speak HTTP/1.1 and HTTPS ports HTTP/1.1 and HTTP/2 chosen by ALPN, with the
+/// one Kestrel endpoint; HTTP ports speak HTTP/1.1 and HTTP/2 with prior knowledge (h2c, told apart by the connection
+/// preface), and HTTPS ports HTTP/1.1 and HTTP/2 chosen by ALPN, with the
 /// certificate chosen by SNI. <see cref="ApplyAsync"/> swaps each port's routes and certificates whole: requests in
 /// flight finish on the state they started with, new connections get new certificates, and only ports that appear,
 /// disappear or change protocol are started or stopped.
@@ -264,6 +266,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
             builder.WebHost.UseKestrelCore();
             PortHost? self = null;
             ListenOptions? bound = null;
+            ListenOptions? http2 = null;
+            ConnectionDelegate? http2Pipeline = null;
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
@@ -274,6 +278,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
                     if (state.Protocol == ListenerProtocol.Http)
                     {
                         listen.Protocols = HttpProtocols.Http1;
+                        listen.Use(H2cPriorKnowledge.Middleware(() => Volatile.Read(ref http2Pipeline), kestrel.Limits.RequestHeadersTimeout));
                         return;
                     }
 
@@ -291,6 +296,17 @@ public sealed partial class ProxyServer : IAsyncDisposable
                         }),
                     });
                 });
+
+                if (state.Protocol == ListenerProtocol.Http)
+                {
+                    // Kestrel builds an HTTP/2-only pipeline only for an endpoint it binds; this one, on loopback, is
+                    // never used directly: h2c connections of the listener port are handed to its pipeline.
+                    kestrel.Listen(new IPEndPoint(IPAddress.Loopback, 0), listen =>
+                    {
+                        listen.Protocols = HttpProtocols.Http2;
+                        http2 = listen;
+                    });
+                }
             });
 
             var app = builder.Build();
@@ -298,6 +314,12 @@ public sealed partial class ProxyServer : IAsyncDisposable
             var host = self;
             ((IApplicationBuilder)app).Run(context => handler.HandleAsync(context, host.State));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (http2 is not null)
+            {
+                // After start the endpoint's middleware includes Kestrel's HTTP server, so the pipeline is complete.
+                Volatile.Write(ref http2Pipeline, http2.Build());
+            }
+
             self.BoundEndPoint = bound?.IPEndPoint ?? options.EndPointFor(state.Port);
             return self;
         }

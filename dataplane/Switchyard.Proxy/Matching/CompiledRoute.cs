@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Switchyard.Ir;
+using Switchyard.Proxy.Filters;
 using Switchyard.Proxy.Forwarding;
 
 namespace Switchyard.Proxy.Matching;
@@ -34,7 +35,11 @@ internal sealed class CompiledRoute
         _headers = Compile(match.Headers, StringComparer.OrdinalIgnoreCase);
         _query = Compile(match.QueryParams, StringComparer.Ordinal);
         Backends = new WeightedBackends(ir.Backends);
+        Cors = ir.Cors is { } cors ? new CorsPolicy(cors) : null;
     }
+
+    /// <summary>The route's CORS policy, or null.</summary>
+    public CorsPolicy? Cors { get; }
 
     /// <summary>The route as the IR gives it.</summary>
     public HttpRouteIr Ir { get; }
