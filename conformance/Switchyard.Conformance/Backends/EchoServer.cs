@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,11 +28,17 @@ internal sealed record TrackLogEntry(string Pod, string Namespace, string Path, 
 /// sets response headers from <c>X-Echo-Set-Header</c>, and waits for <c>?delay=DURATION</c> before answering.
 /// A request with an <c>X-Track-Id</c> header is a WebTransport track message the data plane delivered: the pod
 /// records its track, type and body size (<see cref="TracksTo"/>) and answers 204.
+/// Like echo-basic, port 3000 also serves a WebSocket echo at <c>/ws</c> (every text and binary message is sent
+/// back), and port 3001 serves the same echo over HTTP/2 with prior knowledge only (h2c; an HTTP/1.1 client gets
+/// nothing), so an answer from 3001 proves the gateway spoke h2c.
 /// </summary>
 internal sealed class EchoServer : IAsyncDisposable
 {
-    /// <summary>The container ports every echo pod serves (echo-basic's HTTP port).</summary>
-    public static readonly int[] Ports = [3000];
+    /// <summary>The container ports every echo pod serves (echo-basic's HTTP port, then its h2c port).</summary>
+    public static readonly int[] Ports = [3000, H2cPort];
+
+    /// <summary>echo-basic's h2c port: HTTP/2 with prior knowledge, nothing else.</summary>
+    public const int H2cPort = 3001;
 
     private readonly Dictionary<IPAddress, EchoPod> pods;
     private readonly WebApplication app;
@@ -61,12 +68,14 @@ internal sealed class EchoServer : IAsyncDisposable
             {
                 foreach (var port in Ports)
                 {
-                    k.Listen(pod.Address, port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+                    // Kestrel's cleartext HTTP/2-only endpoint is prior knowledge (RFC 9113 §3.3) and refuses HTTP/1.1.
+                    k.Listen(pod.Address, port, l => l.Protocols = port == H2cPort ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2);
                 }
             }
         });
         var app = builder.Build();
         var server = new EchoServer(pods, app);
+        app.UseWebSockets();
         ((IApplicationBuilder)app).Run(server.HandleAsync);
         try
         {
@@ -113,6 +122,12 @@ internal sealed class EchoServer : IAsyncDisposable
 
         pods.TryGetValue(local, out var pod);
         var request = context.Request;
+        if (context.WebSockets.IsWebSocketRequest && request.Path == "/ws" && context.Connection.LocalPort != H2cPort)
+        {
+            await EchoWebSocketAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         if (request.Headers.TryGetValue("X-Track-Id", out var trackId))
         {
             await RecordTrackAsync(context, pod, trackId.ToString()).ConfigureAwait(false);
@@ -177,6 +192,31 @@ internal sealed class EchoServer : IAsyncDisposable
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>echo-basic's <c>/ws</c>: every message comes back as it was sent, text as text and binary as binary.</summary>
+    private static async Task EchoWebSocketAsync(HttpContext context)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer.AsMemory(), context.RequestAborted).ConfigureAwait(false);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, context.RequestAborted).ConfigureAwait(false);
+                    return;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The client (or the gateway between) went away.
+        }
     }
 
     private async Task RecordTrackAsync(HttpContext context, EchoPod? pod, string trackId)

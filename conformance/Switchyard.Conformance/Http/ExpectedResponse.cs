@@ -21,6 +21,12 @@ internal sealed record Request
 
     /// <summary>When true a 3xx answer is compared as a redirect rather than followed (the client never follows).</summary>
     public bool UnfollowRedirect { get; init; }
+
+    /// <summary>Upstream's <c>Protocol</c>: null for the client's default, <see cref="H2cPriorKnowledge"/> for HTTP/2 over cleartext.</summary>
+    public string? Protocol { get; init; }
+
+    /// <summary>Upstream's <c>roundtripper.H2CPriorKnowledgeProtocol</c>.</summary>
+    public const string H2cPriorKnowledge = "H2C_PRIOR_KNOWLEDGE";
 }
 
 /// <summary>What the echo backend must have received (upstream's <c>http.ExpectedRequest</c>).</summary>
@@ -68,6 +74,12 @@ internal sealed record ExpectedResponse
     public IReadOnlyDictionary<string, string> ResponseHeaders { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyList<string> AbsentResponseHeaders { get; init; } = [];
+
+    /// <summary>Response headers each of which must equal one of its listed values (upstream's <c>ValidHeaderValues</c>).</summary>
+    public IReadOnlyDictionary<string, string[]> ResponseHeaderValues { get; init; } = new Dictionary<string, string[]>();
+
+    /// <summary>Compare <see cref="ResponseHeaderValues"/> without whitespace (upstream's <c>IgnoreWhitespace</c>).</summary>
+    public bool IgnoreWhitespace { get; init; }
 
     /// <summary>Headers the echo backend is asked to set on its answer (<c>X-Echo-Set-Header</c>).</summary>
     public IReadOnlyDictionary<string, string> BackendSetResponseHeaders { get; init; } = new Dictionary<string, string>();
