@@ -140,6 +140,32 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public void Compare_GatewayAnsweredPreflight_NeedsAnEmptyExpectedPathAndOneOfTheValidValues()
+    {
+        // Upstream's CORS preflight expectation: the gateway answers (no echo), so only method, empty path and namespace.
+        var preflight = new ExpectedResponse
+        {
+            Request = new Request { Path = "/cors-1", Method = "OPTIONS" },
+            ExpectedRequest = new ExpectedRequest { Host = "", Method = "OPTIONS", Path = "" },
+            Namespace = "",
+            ResponseHeaderValues = new Dictionary<string, string[]> { ["access-control-allow-methods"] = ["GET, OPTIONS", "OPTIONS, GET"] },
+            IgnoreWhitespace = true,
+        };
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Access-Control-Allow-Methods"] = "OPTIONS,GET" };
+        Assert.Null(GatewayHttp.Compare(preflight, new CapturedResponse(200, headers, null, ""), "127.0.0.1:1"));
+
+        var other = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Access-Control-Allow-Methods"] = "GET" };
+        Assert.Contains("one of", GatewayHttp.Compare(preflight, new CapturedResponse(200, other, null, ""), "127.0.0.1:1"), StringComparison.Ordinal);
+        Assert.Contains("is absent", GatewayHttp.Compare(preflight, new CapturedResponse(200, new Dictionary<string, string>(), null, ""), "127.0.0.1:1"), StringComparison.Ordinal);
+        var strict = preflight with { IgnoreWhitespace = false };
+        Assert.NotNull(GatewayHttp.Compare(strict, new CapturedResponse(200, headers, null, ""), "127.0.0.1:1"));
+
+        // A request expected at the backend still needs the echo.
+        var why = GatewayHttp.Compare(Dsl.Ok("/cors-1", "infra-backend-v1"), new CapturedResponse(200, headers, null, "plain"), "127.0.0.1:1");
+        Assert.Contains("not from the echo backend", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Conditions_OldObservedGeneration_DoesNotCount()
     {
         var conditions = new JsonArray(new JsonObject { ["type"] = "Accepted", ["status"] = "True", ["reason"] = "Accepted", ["observedGeneration"] = 1 });
@@ -194,6 +220,31 @@ public sealed class HarnessTests
         Assert.Equal("1", response.Headers.GetValues("X-Out").Single());
         Assert.Equal("two", response.Headers.GetValues("X-Other").Single());
         Assert.Single(echo.RequestsTo("infra-backend-v1", "gateway-conformance-infra", DateTimeOffset.MinValue));
+    }
+
+    [Fact]
+    public async Task EchoServer_H2cPortSpeaksOnlyHttp2_AndWebSocketEchoes()
+    {
+        var address = new IPAddress([127, 78, (byte)Random.Shared.Next(256), 9]);
+        await using var echo = await EchoServer.StartAsync([new EchoPod("infra-backend-v1-abc-12345", "gateway-conformance-infra", address)], CancellationToken.None);
+        using var http = new HttpClient();
+        using (var h2 = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"http://{address}:{EchoServer.H2cPort}/") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }))
+        {
+            Assert.Equal("infra-backend-v1-abc-12345", EchoedRequest.TryParse(await h2.Content.ReadAsStringAsync())?.Pod);
+        }
+
+        using (var h1 = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"http://{address}:{EchoServer.H2cPort}/")))
+        {
+            Assert.NotEqual(HttpStatusCode.OK, h1.StatusCode);
+        }
+
+        using var ws = new System.Net.WebSockets.ClientWebSocket();
+        await ws.ConnectAsync(new Uri($"ws://{address}:{EchoServer.Ports[0]}/ws"), CancellationToken.None);
+        await ws.SendAsync("hi"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[16];
+        var received = await ws.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+        Assert.Equal("hi", System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+        await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
     }
 
     [Fact]
