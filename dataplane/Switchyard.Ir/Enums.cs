@@ -66,12 +66,12 @@ public enum PathModifierType
 /// <summary>The application protocol a backend Service port speaks (its <c>appProtocol</c>, Gateway API GEP-1911).</summary>
 public enum BackendProtocol
 {
-    /// <summary>HTTP/1.1 in cleartext (no appProtocol, or one Switchyard does not act on).</summary>
+    /// <summary>HTTP/1.1 in cleartext (no appProtocol, or one Switchyard does not act on); WebSocket upgrades are tunnelled.</summary>
     Http1,
 
     /// <summary><c>kubernetes.io/h2c</c>: HTTP/2 over cleartext with prior knowledge (RFC 9113 §3.3).</summary>
     H2c,
 
-    /// <summary><c>kubernetes.io/ws</c>: WebSocket over cleartext; requests are HTTP/1.1 and upgrades are tunnelled (RFC 6455).</summary>
+    /// <summary><c>kubernetes.io/ws</c>: WebSocket over cleartext (RFC 6455); spoken to as <see cref="Http1"/> is, the declaration is kept for the IR's readers.</summary>
     WebSocket,
 }

@@ -192,11 +192,12 @@ internal sealed partial class HttpForwarder
             HeaderModifiers.Apply(plan.ResponseHeaders, client.Headers);
             HeaderModifiers.Apply(plan.BackendResponseHeaders, client.Headers);
             plan.Cors?.ApplyToResponse(plan.Origin!, client.Headers);
-            if (tunnel is not null && response.StatusCode == HttpStatusCode.SwitchingProtocols)
+            if (tunnel is not null && (response.StatusCode == HttpStatusCode.SwitchingProtocols || (tunnel.IsExtendedConnect && response.IsSuccessStatusCode)))
             {
+                // A 2xx to an extended CONNECT would open the client's tunnel onto a backend that never switched.
                 if (!tunnel.Accepted(response))
                 {
-                    Log.ForwardFailed(_logger, plan.Endpoint.ToString(), ProxyError.BackendError, new HttpRequestException("the backend's 101 does not answer the WebSocket key"));
+                    Log.ForwardFailed(_logger, plan.Endpoint.ToString(), ProxyError.BackendError, new HttpRequestException("the backend did not accept the WebSocket handshake (no 101, or a Sec-WebSocket-Accept that does not answer the key)"));
                     client.Headers.Clear();
                     return ProxyError.BackendError;
                 }

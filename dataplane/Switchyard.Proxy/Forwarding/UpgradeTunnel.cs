@@ -72,6 +72,9 @@ internal sealed class UpgradeTunnel
         }
     }
 
+    /// <summary>True for an RFC 8441 extended CONNECT, where any 2xx would tell the client its tunnel is open.</summary>
+    public bool IsExtendedConnect => _connect is not null;
+
     /// <summary>True when the backend switched protocols as asked (and, for a key the gateway made, proved it read it).</summary>
     public bool Accepted(HttpResponseMessage response)
     {
