@@ -85,7 +85,7 @@ public sealed class HarnessTests
     public void Crds_ServeV1OfEveryGatewayApiKindTheSuiteUses()
     {
         var kinds = SuiteManifests.Crds().ToDictionary(c => c["spec"]!["names"]!["kind"]!.GetValue<string>(), c => c);
-        foreach (var kind in new[] { "GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant" })
+        foreach (var kind in new[] { "GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "ListenerSet" })
         {
             var versions = kinds[kind]["spec"]!["versions"]!.AsArray();
             Assert.Contains(versions, v => v!["name"]!.GetValue<string>() == "v1" && v["served"]!.GetValue<bool>());

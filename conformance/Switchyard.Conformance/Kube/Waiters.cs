@@ -53,9 +53,12 @@ internal sealed class Waiters(KubeObjects kube, string controllerName, TimeSpan 
         GatewayMustHaveConditionsAsync(gw, [ExpectedCondition.True("Accepted"), ExpectedCondition.True("Programmed")], ct);
 
     public Task GatewayStatusMustHaveListenersAsync(NN gw, ExpectedListener[] listeners, CancellationToken ct) =>
-        Poll.UntilAsync($"Gateway {gw} listener statuses", timeout, async c =>
+        ListenersMatchAsync(KubernetesResources.Gateways, gw, listeners, ct);
+
+    private Task ListenersMatchAsync(ResourceType type, NN gw, ExpectedListener[] listeners, CancellationToken ct) =>
+        Poll.UntilAsync($"{type.Kind} {gw} listener statuses", timeout, async c =>
         {
-            var obj = await kube.TryGetAsync(KubernetesResources.Gateways, gw.Namespace, gw.Name, c).ConfigureAwait(false);
+            var obj = await kube.TryGetAsync(type, gw.Namespace, gw.Name, c).ConfigureAwait(false);
             var actual = obj?["status"]?["listeners"] as JsonArray;
             if (actual is null)
             {
@@ -185,9 +188,83 @@ internal sealed class Waiters(KubeObjects kube, string controllerName, TimeSpan 
         }
     }
 
-    private static bool SameGateway(JsonNode? parentRef, string routeNamespace, NN gw) =>
+    /// <summary>Upstream's <c>GatewayMustHaveAttachedListeners</c>: <c>status.attachedListenerSets</c> (absent counts as 0).</summary>
+    public Task GatewayMustHaveAttachedListenerSetsAsync(NN gw, int count, CancellationToken ct) =>
+        Poll.UntilAsync($"Gateway {gw} attachedListenerSets={count}", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.Gateways, gw.Namespace, gw.Name, c).ConfigureAwait(false);
+            if (obj is null)
+            {
+                return (false, "not found");
+            }
+
+            var n = Conditions.Long(obj["status"], "attachedListenerSets") ?? 0;
+            return (n == count, $"attachedListenerSets {n}");
+        }, ct);
+
+    /// <summary>Upstream's <c>ListenerSetMustHaveCondition</c>, at the latest generation.</summary>
+    public Task ListenerSetMustHaveConditionAsync(NN set, ExpectedCondition condition, CancellationToken ct) =>
+        Poll.UntilAsync($"ListenerSet {set} {condition}", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.ListenerSets, set.Namespace, set.Name, c).ConfigureAwait(false);
+            if (obj is null)
+            {
+                return (false, "not found");
+            }
+
+            return (Conditions.Has(obj["status"]?["conditions"] as JsonArray, condition, Conditions.Generation(obj), out var why), why);
+        }, ct);
+
+    /// <summary>Upstream's <c>ListenerSetListenersMustHaveConditions</c>: the named listener's status has every condition.</summary>
+    public Task ListenerSetListenerMustHaveConditionsAsync(NN set, string listener, ExpectedCondition[] conditions, CancellationToken ct) =>
+        Poll.UntilAsync($"ListenerSet {set} listener {listener} {string.Join(", ", conditions.Select(x => x.ToString()))}", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.ListenerSets, set.Namespace, set.Name, c).ConfigureAwait(false);
+            var l = (obj?["status"]?["listeners"] as JsonArray)?.FirstOrDefault(x => Conditions.Str(x, "name") == listener);
+            if (l is null)
+            {
+                return (false, "no status for the listener");
+            }
+
+            return (Conditions.HasAll(l["conditions"] as JsonArray, conditions, null, out var why), why);
+        }, ct);
+
+    /// <summary>Upstream's <c>ListenerSetStatusMustHaveListeners</c> (the same matching as a Gateway's listeners).</summary>
+    public Task ListenerSetStatusMustHaveListenersAsync(NN set, ExpectedListener[] listeners, CancellationToken ct) =>
+        ListenersMatchAsync(KubernetesResources.ListenerSets, set, listeners, ct);
+
+    /// <summary>The route's parent entry for the ListenerSet has the condition.</summary>
+    public Task HttpRouteMustHaveListenerSetConditionAsync(NN route, NN set, ExpectedCondition condition, CancellationToken ct) =>
+        Poll.UntilAsync($"HTTPRoute {route} parent ListenerSet {set} {condition}", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.HttpRoutes, route.Namespace, route.Name, c).ConfigureAwait(false);
+            var parents = (obj?["status"]?["parents"] as JsonArray ?? []).Where(p =>
+                Conditions.Str(p, "controllerName") == controllerName && SameParent(p!["parentRef"], route.Namespace, set, "ListenerSet")).ToList();
+            if (parents.Count == 0)
+            {
+                return (false, "no parent status for the ListenerSet");
+            }
+
+            var why = "";
+            return (parents.Any(p => Conditions.Has(p!["conditions"] as JsonArray, condition, Conditions.Generation(obj!), out why)), why);
+        }, ct);
+
+    /// <summary>Upstream's <c>RoutesAndParentMustBeAccepted</c> for a ListenerSet parent: the ListenerSet is accepted
+    /// and every route's parent entry for it is.</summary>
+    public async Task ListenerSetAndHttpRoutesMustBeAcceptedAsync(NN set, NN[] routes, CancellationToken ct)
+    {
+        await ListenerSetMustHaveConditionAsync(set, ExpectedCondition.True("Accepted"), ct).ConfigureAwait(false);
+        foreach (var route in routes)
+        {
+            await HttpRouteMustHaveListenerSetConditionAsync(route, set, ExpectedCondition.True("Accepted"), ct).ConfigureAwait(false);
+        }
+    }
+
+    private static bool SameGateway(JsonNode? parentRef, string routeNamespace, NN gw) => SameParent(parentRef, routeNamespace, gw, "Gateway");
+
+    private static bool SameParent(JsonNode? parentRef, string routeNamespace, NN gw, string kind) =>
         (Conditions.Str(parentRef, "group") ?? "gateway.networking.k8s.io") == "gateway.networking.k8s.io"
-        && (Conditions.Str(parentRef, "kind") ?? "Gateway") == "Gateway"
+        && (Conditions.Str(parentRef, "kind") ?? "Gateway") == kind
         && Conditions.Str(parentRef, "name") == gw.Name
         && (Conditions.Str(parentRef, "namespace") ?? routeNamespace) == gw.Namespace;
 
@@ -207,4 +284,6 @@ internal static class Kinds
     public static ResourceType GatewayClass => KubernetesResources.GatewayClasses;
 
     public static ResourceType WebTransportRoute => KubernetesResources.WebTransportRoutes;
+
+    public static ResourceType ListenerSet => KubernetesResources.ListenerSets;
 }

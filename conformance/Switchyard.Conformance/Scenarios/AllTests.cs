@@ -7,6 +7,7 @@ internal static class AllTests
         [
             .. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All(),
             .. HttpProtocolFeatureTests.All(),
+            .. ListenerSetTests.All(),
         ];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>

@@ -42,6 +42,29 @@ public sealed class StatusMergeTests
     }
 
     [Fact]
+    public void ListenerSetStatus_KeepsEachListenersTransitionTimes_AndForeignSetConditions()
+    {
+        var current = new ListenerSetStatus
+        {
+            Conditions = [Cond("Accepted", "True", Then), Cond("example.com/Audited", "True", Then)],
+            Listeners = [new ListenerStatus { Name = "a", Conditions = [Cond("Accepted", "True", Then)] }, new ListenerStatus { Name = "b", Conditions = [Cond("Accepted", "True", Then)] }],
+        };
+        var computed = new ListenerSetStatus
+        {
+            Conditions = [Cond("Accepted", "True", null)],
+            Listeners = [new ListenerStatus { Name = "a", AttachedRoutes = 2, Conditions = [Cond("Accepted", "True", null)] }, new ListenerStatus { Name = "b", Conditions = [Cond("Accepted", "False", null)] }],
+        };
+
+        var merged = StatusMerge.Merge(current, computed, 4, Now);
+
+        Assert.Equal(["Accepted", "example.com/Audited"], merged.Conditions.Select(c => c.Type));
+        Assert.Equal(Then, merged.Listeners![0].Conditions[0].LastTransitionTime);
+        Assert.Equal(2, merged.Listeners[0].AttachedRoutes);
+        Assert.NotEqual(Then, merged.Listeners[1].Conditions[0].LastTransitionTime);
+        Assert.True(StatusMerge.JsonEquals(merged, StatusMerge.Merge(merged, computed, 4, Now.AddMinutes(1)), ApiJsonContext.Default.ListenerSetStatus));
+    }
+
+    [Fact]
     public void ForeignConditionTypes_AreKept_StaleOwnTypesAreDropped()
     {
         var current = new GatewayStatus { Conditions = [Cond("Accepted", "True", Then), Cond("example.com/Audited", "True", Then), Cond("ResolvedRefs", "False", Then)] };

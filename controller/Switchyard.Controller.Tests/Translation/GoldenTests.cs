@@ -75,6 +75,13 @@ public sealed class GoldenTests
             ["webTransportRoutes"] = Statuses(result.Statuses.WebTransportRoutes, ApiJsonContext.Default.RouteStatus),
             ["snapshots"] = new JsonArray([.. result.Snapshots.Select(s => (JsonNode)IrPrinter.ToNode(s))]),
         };
+
+        // Only cases with ListenerSets show the key, so the other cases' golden files keep their shape.
+        if (!result.Statuses.ListenerSets.IsEmpty)
+        {
+            root["listenerSets"] = Statuses(result.Statuses.ListenerSets, ApiJsonContext.Default.ListenerSetStatus);
+        }
+
         return YamlEmitter.Emit(root);
     }
 
@@ -100,7 +107,8 @@ public sealed class GoldenTests
     private static IEnumerable<Api.Meta.Condition> AllConditions(TranslationResult result) =>
         result.Statuses.GatewayClasses.SelectMany(s => s.Status.Conditions)
             .Concat(result.Statuses.Gateways.SelectMany(s => s.Status.Conditions.Concat(s.Status.Listeners!.SelectMany(l => l.Conditions))))
-            .Concat(result.Statuses.HttpRoutes.Concat(result.Statuses.WebTransportRoutes).SelectMany(s => s.Status.Parents.SelectMany(p => p.Conditions)));
+            .Concat(result.Statuses.HttpRoutes.Concat(result.Statuses.WebTransportRoutes).SelectMany(s => s.Status.Parents.SelectMany(p => p.Conditions)))
+            .Concat(result.Statuses.ListenerSets.SelectMany(s => s.Status.Conditions.Concat((s.Status.Listeners ?? []).SelectMany(l => l.Conditions))));
 
     private static string RunCase(string dir, string name, out TranslationResult result)
     {

@@ -30,6 +30,7 @@ public static partial class ManifestDecoder
         [(GatewayApiNames.V1Beta1, "HTTPRoute")] = (ApiJsonContext.Strict.HttpRoute, true),
         [(GatewayApiNames.V1, "ReferenceGrant")] = (ApiJsonContext.Strict.ReferenceGrant, true),
         [(GatewayApiNames.V1Beta1, "ReferenceGrant")] = (ApiJsonContext.Strict.ReferenceGrant, true),
+        [(GatewayApiNames.V1, "ListenerSet")] = (ApiJsonContext.Strict.ListenerSet, true),
         [(SwitchyardApiNames.V1Alpha1, SwitchyardApiNames.WebTransportRouteKind)] = (ApiJsonContext.Strict.WebTransportRoute, true),
         [("v1", "Secret")] = (ApiJsonContext.Strict.Secret, true),
         [("v1", "Service")] = (ApiJsonContext.Strict.Service, true),

@@ -30,6 +30,7 @@ public sealed class ResourceSnapshot
         HttpRoutes = sorted.OfType<HttpRoute>().ToImmutableArray();
         WebTransportRoutes = sorted.OfType<WebTransportRoute>().ToImmutableArray();
         ReferenceGrants = sorted.OfType<ReferenceGrant>().ToImmutableArray();
+        ListenerSets = sorted.OfType<ListenerSet>().ToImmutableArray();
         Secrets = sorted.OfType<Secret>().ToImmutableArray();
         Services = sorted.OfType<Service>().ToImmutableArray();
         EndpointSlices = sorted.OfType<EndpointSlice>().ToImmutableArray();
@@ -56,6 +57,9 @@ public sealed class ResourceSnapshot
 
     /// <summary>ReferenceGrants, sorted by namespace and name.</summary>
     public ImmutableArray<ReferenceGrant> ReferenceGrants { get; }
+
+    /// <summary>ListenerSets, sorted by namespace and name.</summary>
+    public ImmutableArray<ListenerSet> ListenerSets { get; }
 
     /// <summary>Secrets, sorted by namespace and name.</summary>
     public ImmutableArray<Secret> Secrets { get; }
@@ -90,6 +94,7 @@ public sealed class ResourceSnapshot
             HttpRoute => "HTTPRoute",
             WebTransportRoute => SwitchyardApiNames.WebTransportRouteKind,
             ReferenceGrant => "ReferenceGrant",
+            ListenerSet => "ListenerSet",
             Secret => "Secret",
             Service => "Service",
             EndpointSlice => "EndpointSlice",

@@ -39,14 +39,14 @@ internal static class StatusMerge
     {
         Addresses = computed.Addresses,
         Conditions = MergeConditions(current?.Conditions, computed.Conditions, generation, now, keepForeign: true),
-        Listeners = computed.Listeners?.Select(l => new ListenerStatus
-        {
-            Name = l.Name,
-            SupportedKinds = l.SupportedKinds,
-            AttachedRoutes = l.AttachedRoutes,
-            Conditions = MergeConditions(current?.Listeners?.Find(c => c.Name == l.Name)?.Conditions, l.Conditions, generation, now, keepForeign: false),
-        }).ToList(),
+        Listeners = MergeListeners(current?.Listeners, computed.Listeners, generation, now),
         AttachedListenerSets = computed.AttachedListenerSets,
+    };
+
+    public static ListenerSetStatus Merge(ListenerSetStatus? current, ListenerSetStatus computed, long? generation, DateTimeOffset now) => new()
+    {
+        Conditions = MergeConditions(current?.Conditions, computed.Conditions, generation, now, keepForeign: true),
+        Listeners = MergeListeners(current?.Listeners, computed.Listeners, generation, now),
     };
 
     public static RouteStatus Merge(RouteStatus? current, RouteStatus computed, string controllerName, long? generation, DateTimeOffset now)
@@ -99,6 +99,15 @@ internal static class StatusMerge
         a.Name == b.Name &&
         (a.SectionName ?? "") == (b.SectionName ?? "") &&
         a.Port == b.Port;
+
+    private static List<ListenerStatus>? MergeListeners(List<ListenerStatus>? current, List<ListenerStatus>? computed, long? generation, DateTimeOffset now) =>
+        computed?.Select(l => new ListenerStatus
+        {
+            Name = l.Name,
+            SupportedKinds = l.SupportedKinds,
+            AttachedRoutes = l.AttachedRoutes,
+            Conditions = MergeConditions(current?.Find(c => c.Name == l.Name)?.Conditions, l.Conditions, generation, now, keepForeign: false),
+        }).ToList();
 
     private static List<Condition> MergeConditions(List<Condition>? current, List<Condition> computed, long? generation, DateTimeOffset now, bool keepForeign)
     {

@@ -5,6 +5,16 @@ namespace Switchyard.Controller.Translation;
 /// <summary>The listeners one parentRef of a route attaches to, with the hostnames it serves on each.</summary>
 internal sealed record AttachmentResult(List<(ListenerState Listener, List<string> Hostnames)> Attached, string? Reason, string? Message);
 
+/// <summary>What a route's parentRef names: a Gateway of ours, or a ListenerSet whose parent is one.</summary>
+internal sealed record AttachmentParent(GatewayState Gateway, ListenerSetState? Set)
+{
+    /// <summary>The listeners the parentRef can reach: a Gateway parentRef reaches only the Gateway's own listeners,
+    /// a ListenerSet parentRef only the set's (GEP-1713: a sectionName never crosses between them).</summary>
+    public IEnumerable<ListenerState> Listeners => Set?.Listeners ?? Gateway.Listeners;
+
+    public string Describe => Set is null ? $"Gateway {Gateway.Namespace}/{Gateway.Name}" : $"ListenerSet {Set.Namespace}/{Set.Name}";
+}
+
 /// <summary>Route-to-listener attachment: sectionName and port, kinds, namespaces, hostnames.</summary>
 internal static class Attachment
 {
@@ -58,26 +68,39 @@ internal static class Attachment
         Port = p.Port,
     };
 
-    /// <summary>The Gateway of ours a parentRef names, or null when it names something else.</summary>
-    public static GatewayState? Resolve(TranslationContext context, ParentReference p, string routeNamespace)
+    /// <summary>The Gateway of ours, or the ListenerSet of one of our Gateways, a parentRef names; null when it names
+    /// something else.</summary>
+    public static AttachmentParent? Resolve(TranslationContext context, ParentReference p, string routeNamespace)
     {
-        if ((p.Group ?? GatewayApiNames.Group) != GatewayApiNames.Group || (p.Kind ?? "Gateway") != "Gateway")
+        if ((p.Group ?? GatewayApiNames.Group) != GatewayApiNames.Group)
         {
             return null;
         }
 
-        return context.FindGateway(string.IsNullOrEmpty(p.Namespace) ? routeNamespace : p.Namespace, p.Name);
+        var ns = string.IsNullOrEmpty(p.Namespace) ? routeNamespace : p.Namespace;
+        return (p.Kind ?? "Gateway") switch
+        {
+            "Gateway" => context.FindGateway(ns, p.Name) is { } gateway ? new AttachmentParent(gateway, null) : null,
+            "ListenerSet" => context.FindListenerSet(ns, p.Name) is { } set ? new AttachmentParent(set.Parent, set) : null,
+            _ => null,
+        };
     }
 
-    public static AttachmentResult Attach(TranslationContext context, GatewayState gateway, ParentReference p, string routeNamespace, RouteGroupKind kind, IReadOnlyList<string>? routeHostnames)
+    public static AttachmentResult Attach(TranslationContext context, AttachmentParent parent, ParentReference p, string routeNamespace, RouteGroupKind kind, IReadOnlyList<string>? routeHostnames)
     {
         var attached = new List<(ListenerState, List<string>)>();
+        var gateway = parent.Gateway;
         if (!gateway.Accepted)
         {
             return new(attached, Cond.NoMatchingParent, $"Gateway {gateway.Namespace}/{gateway.Name} is not accepted");
         }
 
-        var candidates = gateway.Listeners
+        if (parent.Set is { Accepted: false } set)
+        {
+            return new(attached, Cond.NoMatchingParent, $"ListenerSet {set.Namespace}/{set.Name} is not accepted");
+        }
+
+        var candidates = parent.Listeners
             .Where(l => string.IsNullOrEmpty(p.SectionName) || l.Listener.Name == p.SectionName)
             .Where(l => p.Port is null || l.Listener.Port == p.Port)
             .ToList();
@@ -88,7 +111,7 @@ internal static class Attachment
                 string.IsNullOrEmpty(p.SectionName) ? null : $"sectionName {p.SectionName}",
                 p.Port is null ? null : $"port {p.Port}",
             }.Where(s => s is not null));
-            return new(attached, Cond.NoMatchingParent, $"Gateway {gateway.Namespace}/{gateway.Name} has no listener with {what}");
+            return new(attached, Cond.NoMatchingParent, $"{parent.Describe} has no listener with {what}");
         }
 
         // The furthest stage any candidate reached decides the reason: kind, namespace, hostname.
@@ -101,7 +124,7 @@ internal static class Attachment
             }
 
             stage = Math.Max(stage, 1);
-            if (!NamespaceAllowed(context, gateway, listener, routeNamespace))
+            if (!NamespaceAllowed(context, listener, routeNamespace))
             {
                 continue;
             }
@@ -132,13 +155,15 @@ internal static class Attachment
         };
     }
 
-    private static bool NamespaceAllowed(TranslationContext context, GatewayState gateway, ListenerState listener, string routeNamespace)
+    /// <summary>allowedRoutes.namespaces; "Same" is the namespace of the object declaring the listener (a ListenerSet's
+    /// own namespace for its listeners, GEP-1713).</summary>
+    private static bool NamespaceAllowed(TranslationContext context, ListenerState listener, string routeNamespace)
     {
         var from = listener.Listener.AllowedRoutes?.Namespaces;
         return (from?.From ?? "Same") switch
         {
             "All" => true,
-            "Same" => routeNamespace == gateway.Namespace,
+            "Same" => routeNamespace == listener.OwnerNamespace,
             "Selector" => from?.Selector is { } selector && References.Matches(selector, context.Snapshot.NamespaceLabels(routeNamespace)),
             _ => false,
         };

@@ -26,6 +26,8 @@ internal static class Cond
     public const string InvalidCertificateRef = "InvalidCertificateRef";
     public const string RefNotPermitted = "RefNotPermitted";
     public const string UnsupportedValue = "UnsupportedValue";
+    public const string NotAllowed = "NotAllowed";
+    public const string ParentNotAccepted = "ParentNotAccepted";
 
     public const string NotAllowedByListeners = "NotAllowedByListeners";
     public const string NoMatchingListenerHostname = "NoMatchingListenerHostname";

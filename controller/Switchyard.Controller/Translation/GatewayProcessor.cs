@@ -45,7 +45,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
             // :: Step 2
             foreach (var listener in state.Listeners)
             {
-                ValidateListener(context, state, listener);
+                ValidateListener(context, "Gateway", listener);
             }
 
             // :: Step 3
@@ -57,7 +57,8 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         }
     }
 
-    private static void ValidateListener(TranslationContext context, GatewayState gateway, ListenerState state)
+    /// <summary>Validates one listener of a Gateway or of a ListenerSet (<paramref name="ownerKind"/>, for ReferenceGrants).</summary>
+    internal static void ValidateListener(TranslationContext context, string ownerKind, ListenerState state)
     {
         var listener = state.Listener;
         var https = listener.Protocol == "HTTPS";
@@ -94,7 +95,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
 
         if (https)
         {
-            ValidateTls(context, gateway, state);
+            ValidateTls(context, ownerKind, state);
         }
         else if (listener.Tls is not null)
         {
@@ -104,7 +105,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         }
     }
 
-    private static void ValidateTls(TranslationContext context, GatewayState gateway, ListenerState state)
+    private static void ValidateTls(TranslationContext context, string ownerKind, ListenerState state)
     {
         var tls = state.Listener.Tls;
         if (tls?.Mode is { } mode && mode != "Terminate")
@@ -135,14 +136,14 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         {
             var group = reference.Group ?? "";
             var kind = reference.Kind ?? "Secret";
-            var ns = string.IsNullOrEmpty(reference.Namespace) ? gateway.Namespace : reference.Namespace;
+            var ns = string.IsNullOrEmpty(reference.Namespace) ? state.OwnerNamespace : reference.Namespace;
             if (group.Length != 0 || kind != "Secret")
             {
                 state.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidCertificateRef, $"certificateRef kind {kind} in group \"{group}\" is not supported; only Secret is");
                 continue;
             }
 
-            if (!References.Permitted(context.Snapshot, GatewayApiNames.Group, "Gateway", gateway.Namespace, "", "Secret", ns, reference.Name))
+            if (!References.Permitted(context.Snapshot, GatewayApiNames.Group, ownerKind, state.OwnerNamespace, "", "Secret", ns, reference.Name))
             {
                 state.Conditions.Set(Cond.ResolvedRefs, false, Cond.RefNotPermitted, $"Secret {ns}/{reference.Name} is in another namespace and no ReferenceGrant allows it");
                 continue;

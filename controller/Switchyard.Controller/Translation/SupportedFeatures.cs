@@ -39,6 +39,7 @@ public static class SupportedFeatures
         "HTTPRouteRequestTimeout",
         "HTTPRouteResponseHeaderModification",
         "HTTPRouteSchemeRedirect",
+        "ListenerSet",
     ];
 
     /// <summary>Core and extended, sorted: what a GatewayClass of ours reports.</summary>

@@ -37,10 +37,26 @@ internal sealed class TranslationContext
 
     public List<ObjectStatus<GatewayStatus>> GatewayStatuses { get; } = [];
 
+    public List<ObjectStatus<ListenerSetStatus>> ListenerSetStatuses { get; } = [];
+
     public List<GatewaySnapshot> Snapshots { get; } = [];
 
     public GatewayState? FindGateway(string ns, string name) =>
         Gateways.Find(g => g.Gateway.Metadata.Namespace == ns && g.Gateway.Metadata.Name == name);
+
+    /// <summary>A ListenerSet whose parent is one of our Gateways.</summary>
+    public ListenerSetState? FindListenerSet(string ns, string name)
+    {
+        foreach (var gateway in Gateways)
+        {
+            if (gateway.ListenerSets.Find(s => s.Namespace == ns && s.Name == name) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>What the translation learns about one Gateway.</summary>
@@ -50,7 +66,7 @@ internal sealed class GatewayState
     {
         Gateway = gateway;
         Conditions = new ConditionSet(gateway.Metadata.Generation);
-        Listeners = gateway.Spec.Listeners.Select(l => new ListenerState(l, gateway.Metadata.Generation)).ToList();
+        Listeners = gateway.Spec.Listeners.Select(l => new ListenerState(l, gateway.Metadata.Generation, Namespace)).ToList();
     }
 
     public Gateway Gateway { get; }
@@ -65,18 +81,62 @@ internal sealed class GatewayState
 
     /// <summary>False when the Gateway itself is not accepted (routes cannot attach).</summary>
     public bool Accepted { get; set; } = true;
+
+    /// <summary>ListenerSets naming this Gateway as parent, in precedence order (oldest first, then namespace/name).</summary>
+    public List<ListenerSetState> ListenerSets { get; } = [];
+
+    /// <summary>The Gateway's own listeners, then those of its accepted ListenerSets in precedence order.</summary>
+    public IEnumerable<ListenerState> AllListeners => Listeners.Concat(ListenerSets.Where(s => s.Accepted).SelectMany(s => s.Listeners));
+}
+
+/// <summary>What the translation learns about one ListenerSet whose parent is one of our Gateways.</summary>
+internal sealed class ListenerSetState
+{
+    public ListenerSetState(ListenerSet set, GatewayState parent)
+    {
+        Set = set;
+        Parent = parent;
+        Conditions = new ConditionSet(set.Metadata.Generation);
+        Listeners = set.Spec.Listeners.Select(l => new ListenerState(l, set.Metadata.Generation, Namespace, this)).ToList();
+    }
+
+    public ListenerSet Set { get; }
+
+    public GatewayState Parent { get; }
+
+    public string Namespace => Set.Metadata.Namespace ?? "";
+
+    public string Name => Set.Metadata.Name ?? "";
+
+    public ConditionSet Conditions { get; }
+
+    public List<ListenerState> Listeners { get; }
+
+    /// <summary>Allowed by the parent, the parent accepted, and at least one listener valid.</summary>
+    public bool Accepted { get; set; }
+
+    /// <summary>False when the listener statuses are left out (the set was refused as a whole).</summary>
+    public bool ReportListeners { get; set; } = true;
 }
 
 /// <summary>What the translation learns about one listener.</summary>
 internal sealed class ListenerState
 {
-    public ListenerState(Listener listener, long? generation)
+    public ListenerState(Listener listener, long? generation, string ownerNamespace, ListenerSetState? set = null)
     {
         Listener = listener;
         Conditions = new ConditionSet(generation);
+        OwnerNamespace = ownerNamespace;
+        Set = set;
     }
 
     public Listener Listener { get; }
+
+    /// <summary>Namespace of the object that declares the listener ("Same" in allowedRoutes, certificate refs).</summary>
+    public string OwnerNamespace { get; }
+
+    /// <summary>The ListenerSet that declares the listener, or null for the Gateway's own.</summary>
+    public ListenerSetState? Set { get; }
 
     public ConditionSet Conditions { get; }
 

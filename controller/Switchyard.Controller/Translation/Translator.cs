@@ -7,7 +7,8 @@ namespace Switchyard.Controller.Translation;
 /// Gateway. It performs no I/O, reads no clock and uses no randomness; it rebuilds everything on every call.
 /// </summary>
 /// <remarks>
-/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts). 3. HTTPRoutes.
+/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts); 2b. ListenerSets merged
+/// into their parent Gateways. 3. HTTPRoutes.
 /// 4. WebTransportRoutes. 5. Snapshots and Gateway/listener statuses.
 /// </remarks>
 public static class Translator
@@ -25,6 +26,7 @@ public static class Translator
         [
             new GatewayClassProcessor(),   // :: Step 1
             new GatewayProcessor(),        // :: Step 2
+            new ListenerSetProcessor(),    // :: Step 2b
             new HttpRouteProcessor(),      // :: Step 3
             new WebTransportRouteProcessor(), // :: Step 4
             new StatusProcessor(),         // :: Step 5
@@ -42,6 +44,7 @@ public static class Translator
                 Gateways = [.. context.GatewayStatuses],
                 HttpRoutes = [.. context.HttpRouteStatuses],
                 WebTransportRoutes = [.. context.WebTransportRouteStatuses],
+                ListenerSets = [.. context.ListenerSetStatuses],
             },
             Snapshots = [.. context.Snapshots.OrderBy(s => s.Name, StringComparer.Ordinal)],
         };

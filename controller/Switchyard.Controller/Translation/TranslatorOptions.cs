@@ -46,6 +46,9 @@ public sealed record TranslationStatuses
 
     /// <summary>WebTransportRoutes that refer to, or were attached to, this controller's Gateways.</summary>
     public ImmutableArray<ObjectStatus<RouteStatus>> WebTransportRoutes { get; init; } = [];
+
+    /// <summary>ListenerSets whose parent is one of this controller's Gateways.</summary>
+    public ImmutableArray<ObjectStatus<ListenerSetStatus>> ListenerSets { get; init; } = [];
 }
 
 /// <summary>What a translation produces.</summary>

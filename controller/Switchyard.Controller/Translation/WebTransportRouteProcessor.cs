@@ -49,13 +49,13 @@ internal sealed class WebTransportRouteProcessor : ITranslationProcessor
             var ours = route.Status?.Parents.Exists(s => s.ControllerName == context.Options.ControllerName) == true;
             foreach (var parentRef in route.Spec.ParentRefs ?? [])
             {
-                if (Attachment.Resolve(context, parentRef, ns) is not { } gateway)
+                if (Attachment.Resolve(context, parentRef, ns) is not { } parent)
                 {
                     continue;
                 }
 
                 ours = true;
-                var attachment = Attachment.Attach(context, gateway, parentRef, ns, GatewayProcessor.WebTransportRouteKind, route.Spec.Hostnames);
+                var attachment = Attachment.Attach(context, parent, parentRef, ns, GatewayProcessor.WebTransportRouteKind, route.Spec.Hostnames);
                 parents.Add(Attachment.ParentStatus(context, parentRef, generation, attachment, translated.Count, invalidMessage, refReason, refMessage));
 
                 if (attachment.Reason is not null || translated.Count == 0)

@@ -58,6 +58,7 @@ public sealed class KubernetesProvider
         Add(client, KubernetesResources.HttpRoutes, ApiJsonContext.Default.HttpRoute);
         Add(client, KubernetesResources.ReferenceGrants, ApiJsonContext.Default.ReferenceGrant);
         Add(client, KubernetesResources.WebTransportRoutes, ApiJsonContext.Default.WebTransportRoute);
+        Add(client, KubernetesResources.ListenerSets, ApiJsonContext.Default.ListenerSet);
         Add(client, ResourceType.Services, ApiJsonContext.Default.Service);
         Add(client, ResourceType.EndpointSlices, ApiJsonContext.Default.EndpointSlice);
         Add(client, ResourceType.Secrets, ApiJsonContext.Default.Secret);

@@ -24,4 +24,7 @@ public static class KubernetesResources
 
     /// <summary>switchyard.dev/v1alpha1 WebTransportRoute.</summary>
     public static ResourceType WebTransportRoutes { get; } = new(SwitchyardApiNames.Group, "v1alpha1", "webtransportroutes", SwitchyardApiNames.WebTransportRouteKind, true);
+
+    /// <summary>gateway.networking.k8s.io/v1 ListenerSet.</summary>
+    public static ResourceType ListenerSets { get; } = new(GatewayApiNames.Group, "v1", "listenersets", "ListenerSet", true);
 }
