@@ -62,3 +62,13 @@ public enum PathModifierType
     /// <summary>Replace the part matched by the rule's PathPrefix match.</summary>
     ReplacePrefixMatch,
 }
+
+/// <summary>What an HTTPS port does with a client that presents no certificate or one that does not validate (Gateway API <c>FrontendValidationModeType</c>).</summary>
+public enum FrontendValidationMode
+{
+    /// <summary>The TLS handshake fails unless the client presents a certificate that chains to a configured CA.</summary>
+    AllowValidOnly,
+
+    /// <summary>A certificate is asked for and checked, but the connection is accepted whatever the outcome (authorization is left to the backend).</summary>
+    AllowInsecureFallback,
+}

@@ -24,6 +24,7 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(Namespace))]
 [JsonSerializable(typeof(EndpointSlice))]
 [JsonSerializable(typeof(Lease))]
+[JsonSerializable(typeof(ConfigMap))]
 [JsonSerializable(typeof(GatewayClassStatus))]
 [JsonSerializable(typeof(GatewayStatus))]
 [JsonSerializable(typeof(RouteStatus))]
@@ -38,6 +39,7 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(KubernetesList<Namespace>))]
 [JsonSerializable(typeof(KubernetesList<EndpointSlice>))]
 [JsonSerializable(typeof(KubernetesList<Lease>))]
+[JsonSerializable(typeof(KubernetesList<ConfigMap>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     private static ApiJsonContext? strict;

@@ -14,8 +14,8 @@ namespace Switchyard.Controller.Translation;
 /// certificate references. Route attachment comes later; statuses are committed by <see cref="StatusProcessor"/>.
 /// </summary>
 /// <remarks>
-/// Steps per Gateway: 1. Gateway-level checks (parameters). 2. Per listener: protocol, allowed kinds, TLS.
-/// 3. Conflicts between listeners sharing a port.
+/// Steps per Gateway: 1. Gateway-level checks (parameters). 2. Per listener: protocol, allowed kinds, TLS (with
+/// the port's client certificate validation). 3. Conflicts between listeners sharing a port.
 /// </remarks>
 internal sealed class GatewayProcessor : ITranslationProcessor
 {
@@ -46,6 +46,12 @@ internal sealed class GatewayProcessor : ITranslationProcessor
             foreach (var listener in state.Listeners)
             {
                 ValidateListener(context, state, listener);
+            }
+
+            // The Gateway says when a port lets clients through without a valid certificate (GEP-91).
+            if (FrontendValidation.AnyInsecureFallback(gateway))
+            {
+                state.Conditions.Set(Cond.InsecureFrontendValidationMode, true, Cond.ConfigurationChanged, "an HTTPS listener accepts clients whose certificate is missing or does not validate (AllowInsecureFallback)");
             }
 
             // :: Step 3
@@ -120,7 +126,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         {
             if (context.Options.DataPlaneSuppliesMissingCertificates)
             {
-                state.Tls = new TlsIr { SuppliedByDataPlane = true };
+                Serve(new TlsIr { SuppliedByDataPlane = true });
                 return;
             }
 
@@ -171,7 +177,19 @@ internal sealed class GatewayProcessor : ITranslationProcessor
             return;
         }
 
-        state.Tls = new TlsIr { Certificates = certificates.ToImmutable() };
+        Serve(new TlsIr { Certificates = certificates.ToImmutable() });
+
+        // The port's client certificate validation (spec.tls.frontend) completes the listener's TLS.
+        void Serve(TlsIr resolved)
+        {
+            if (!FrontendValidation.TryResolve(context, gateway, state, out var clientValidation))
+            {
+                state.Usable = false;
+                return;
+            }
+
+            state.Tls = resolved with { ClientValidation = clientValidation };
+        }
     }
 
     /// <summary>Reads a TLS Secret; null when the certificate or key is missing or does not parse.</summary>
