@@ -49,13 +49,18 @@ public sealed class ClientCertificateTests : IDisposable
         Assert.True(trusted.ClientCertificateSent, "the server did not ask for a client certificate");
         Assert.StartsWith("HTTP/1.1 200", trusted.Response);
 
+        // The client would resume its TLS 1.3 session; the server refuses resumption and asks again.
+        var again = await ExchangeAsync(port, _trustedClient);
+        Assert.True(again.ClientCertificateSent, "a later connection was not asked for a client certificate");
+        Assert.StartsWith("HTTP/1.1 200", again.Response);
+
         // A port that validates clients is not advertised for HTTP/3: the managed QUIC stack cannot validate them.
         Assert.DoesNotContain("Alt-Svc", trusted.Response, StringComparison.OrdinalIgnoreCase);
 
         Assert.Null((await ExchangeAsync(port, _otherClient)).Response);
         Assert.Null((await ExchangeAsync(port, _serverOnlyClient)).Response);
         Assert.Null((await ExchangeAsync(port, null)).Response);
-        Assert.Single(backend.Requests);
+        Assert.Equal(2, backend.Requests.Count);
     }
 
     [Fact]

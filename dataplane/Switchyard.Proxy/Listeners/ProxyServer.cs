@@ -310,6 +310,11 @@ public sealed partial class ProxyServer : IAsyncDisposable
                                 // port's CAs only, and let the mode decide what an absent or invalid one means.
                                 ssl.ClientCertificateRequired = true;
                                 ssl.CertificateChainPolicy = validator.CreateChainPolicy();
+
+                                // No session resumption: a resumed session skips the CertificateRequest and carries
+                                // whatever certificate (or none) an earlier handshake had, perhaps under an earlier
+                                // snapshot's CAs or mode. Every connection is judged by the current validation.
+                                ssl.AllowTlsResume = false;
                                 ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Accept(certificate, errors);
                             }
 
