@@ -75,3 +75,13 @@ public enum BackendProtocol
     /// <summary><c>kubernetes.io/ws</c>: WebSocket over cleartext (RFC 6455); spoken to as <see cref="Http1"/> is, the declaration is kept for the IR's readers.</summary>
     WebSocket,
 }
+
+/// <summary>What an HTTPS port does with a client that presents no certificate or one that does not validate (Gateway API <c>FrontendValidationModeType</c>).</summary>
+public enum FrontendValidationMode
+{
+    /// <summary>The TLS handshake fails unless the client presents a certificate that chains to a configured CA.</summary>
+    AllowValidOnly,
+
+    /// <summary>A certificate is asked for and checked, but the connection is accepted whatever the outcome (authorization is left to the backend).</summary>
+    AllowInsecureFallback,
+}

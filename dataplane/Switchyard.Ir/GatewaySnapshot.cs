@@ -79,12 +79,57 @@ public sealed record TlsIr
     /// </summary>
     public bool SuppliedByDataPlane { get; init; }
 
-    /// <inheritdoc />
-    public bool Equals(TlsIr? other) =>
-        other is not null && SuppliedByDataPlane == other.SuppliedByDataPlane && IrEquality.Seq(Certificates, other.Certificates);
+    /// <summary>
+    /// Client certificate validation on this listener's port (Gateway <c>spec.tls.frontend</c>), or null when clients
+    /// are not asked for a certificate. Every HTTPS listener of one port carries the same value: the TLS handshake
+    /// happens before any listener is chosen by hostname.
+    /// </summary>
+    public ClientValidationIr? ClientValidation { get; init; }
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(SuppliedByDataPlane, IrEquality.Hash(Certificates));
+    public bool Equals(TlsIr? other) =>
+        other is not null && SuppliedByDataPlane == other.SuppliedByDataPlane && IrEquality.Seq(Certificates, other.Certificates)
+        && ClientValidation == other.ClientValidation;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(SuppliedByDataPlane, IrEquality.Hash(Certificates), ClientValidation);
+}
+
+/// <summary>
+/// Frontend (client) certificate validation of an HTTPS port: the CA certificates a client certificate must chain
+/// to, and what happens to a client that presents none or an untrusted one.
+/// </summary>
+public sealed record ClientValidationIr
+{
+    /// <summary>Whether clients without a valid certificate are refused or let through.</summary>
+    public required FrontendValidationMode Mode { get; init; }
+
+    /// <summary>Trust anchors, in reference order; at least one.</summary>
+    public ImmutableArray<CaCertificateIr> CaCertificates { get; init; } = [];
+
+    /// <inheritdoc />
+    public bool Equals(ClientValidationIr? other) =>
+        other is not null && Mode == other.Mode && IrEquality.Seq(CaCertificates, other.CaCertificates);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Mode, IrEquality.Hash(CaCertificates));
+}
+
+/// <summary>A PEM CA certificate bundle (public material: no key).</summary>
+public sealed record CaCertificateIr
+{
+    /// <summary>Path-like name of the source, for example <c>configmap/default/client-ca</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>One or more PEM certificates.</summary>
+    public required ImmutableArray<byte> CertificatePem { get; init; }
+
+    /// <inheritdoc />
+    public bool Equals(CaCertificateIr? other) =>
+        other is not null && Name == other.Name && IrEquality.Seq(CertificatePem, other.CertificatePem);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Name, CertificatePem.IsDefault ? 0 : CertificatePem.Length);
 }
 
 /// <summary>A certificate chain and private key in PEM. Printing never shows the bytes.</summary>

@@ -25,9 +25,23 @@ internal static class SnapshotValidator
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         var protocolByPort = new Dictionary<int, ListenerProtocol>();
+        var clientValidationByPort = new Dictionary<int, ClientValidationIr?>();
         foreach (var listener in snapshot.Listeners.NullToEmpty())
         {
             ValidateListener(listener, errors);
+
+            // The client certificate is asked for during the handshake, before a listener is chosen by Host: one port
+            // can only have one client validation.
+            if (listener.Protocol == ListenerProtocol.Https)
+            {
+                var validation = listener.Tls?.ClientValidation;
+                if (clientValidationByPort.TryGetValue(listener.Port, out var first) && first != validation)
+                {
+                    errors.Add($"{listener.Name}: HTTPS listeners on port {listener.Port} have different client certificate validation");
+                }
+
+                clientValidationByPort.TryAdd(listener.Port, validation);
+            }
             if (!names.Add(listener.Name))
             {
                 errors.Add($"{listener.Name}: duplicate listener name");
@@ -82,6 +96,27 @@ internal static class SnapshotValidator
             if (cert.CertificatePem.IsDefaultOrEmpty || cert.PrivateKeyPem.IsDefaultOrEmpty)
             {
                 errors.Add($"{at}/{cert.Name}: certificate or key is empty");
+            }
+        }
+
+        if (listener.Tls?.ClientValidation is { } clientValidation)
+        {
+            if (clientValidation.CaCertificates.IsDefaultOrEmpty)
+            {
+                errors.Add($"{at}: client certificate validation has no CA certificate");
+            }
+
+            foreach (var ca in clientValidation.CaCertificates.NullToEmpty())
+            {
+                if (ca.CertificatePem.IsDefaultOrEmpty)
+                {
+                    errors.Add($"{at}/{ca.Name}: CA certificate is empty");
+                }
+            }
+
+            if (!Enum.IsDefined(clientValidation.Mode))
+            {
+                errors.Add($"{at}: unknown client validation mode {(int)clientValidation.Mode}");
             }
         }
 

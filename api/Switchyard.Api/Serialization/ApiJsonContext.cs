@@ -25,6 +25,7 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(Namespace))]
 [JsonSerializable(typeof(EndpointSlice))]
 [JsonSerializable(typeof(Lease))]
+[JsonSerializable(typeof(ConfigMap))]
 [JsonSerializable(typeof(GatewayClassStatus))]
 [JsonSerializable(typeof(GatewayStatus))]
 [JsonSerializable(typeof(RouteStatus))]
@@ -41,6 +42,7 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(KubernetesList<Namespace>))]
 [JsonSerializable(typeof(KubernetesList<EndpointSlice>))]
 [JsonSerializable(typeof(KubernetesList<Lease>))]
+[JsonSerializable(typeof(KubernetesList<ConfigMap>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     private static ApiJsonContext? strict;

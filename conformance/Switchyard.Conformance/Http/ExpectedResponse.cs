@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace Switchyard.Conformance.Http;
 
 /// <summary>A request the suite sends through a Gateway (upstream's <c>http.Request</c>).</summary>
@@ -27,6 +29,18 @@ internal sealed record Request
 
     /// <summary>Upstream's <c>roundtripper.H2CPriorKnowledgeProtocol</c>.</summary>
     public const string H2cPriorKnowledge = "H2C_PRIOR_KNOWLEDGE";
+
+    /// <summary>
+    /// A client certificate (with its key) to present when the Gateway asks for one (upstream's
+    /// <c>ClientCertificate</c>); only for https. The answer must then show the Gateway asked for it.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>
+    /// The certificate the Gateway's must chain to and match the server name against (upstream's
+    /// <c>ServerCertificate</c>); null accepts any, as the other tests do with the suite's self-signed certificates.
+    /// </summary>
+    public X509Certificate2? ServerCertificate { get; init; }
 }
 
 /// <summary>What the echo backend must have received (upstream's <c>http.ExpectedRequest</c>).</summary>

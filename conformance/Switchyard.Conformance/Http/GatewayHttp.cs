@@ -1,12 +1,26 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace Switchyard.Conformance.Http;
 
 /// <summary>What a response looked like: status, headers (response and content), and the echo body when there is one.</summary>
-internal sealed record CapturedResponse(int StatusCode, IReadOnlyDictionary<string, string> Headers, EchoedRequest? Echo, string Body);
+internal sealed record CapturedResponse(int StatusCode, IReadOnlyDictionary<string, string> Headers, EchoedRequest? Echo, string Body, bool ClientCertificateSent = false);
+
+/// <summary>
+/// The TLS side of one exchange opened by <see cref="GatewayHttp"/>: what the client presents and trusts, and whether
+/// the handshake sent the client certificate (the Gateway asked for it). Filled in even when the request then fails.
+/// </summary>
+internal sealed class TlsExchange
+{
+    public X509Certificate2? ClientCertificate { get; init; }
+
+    public X509Certificate2? ServerCertificate { get; init; }
+
+    public bool ClientCertificateSent { get; set; }
+}
 
 /// <summary>The echo backend's report of the request it received (upstream echo-basic's JSON).</summary>
 internal sealed record EchoedRequest(string Path, string Host, string Method, IReadOnlyDictionary<string, string[]> Headers, string Namespace, string Pod)
@@ -50,6 +64,7 @@ internal sealed class GatewayHttp : IDisposable
     private readonly HttpMessageInvoker invoker;
     private readonly Lazy<HttpMessageInvoker> sniInvoker = new(CreateSniInvoker);
     private static readonly HttpRequestOptionsKey<string> ServerNameKey = new("switchyard-conformance-sni");
+    private static readonly HttpRequestOptionsKey<TlsExchange> TlsKey = new("switchyard-conformance-tls");
 
     public GatewayHttp(TimeSpan requestTimeout)
     {
@@ -77,13 +92,19 @@ internal sealed class GatewayHttp : IDisposable
 
     public TimeSpan RequestTimeout { get; }
 
-    public async Task<CapturedResponse> SendAsync(string gatewayAddress, ExpectedResponse expected, CancellationToken cancellationToken)
+    public Task<CapturedResponse> SendAsync(string gatewayAddress, ExpectedResponse expected, CancellationToken cancellationToken) =>
+        SendAsync(gatewayAddress, expected, new TlsExchange { ClientCertificate = expected.Request.ClientCertificate, ServerCertificate = expected.Request.ServerCertificate }, cancellationToken);
+
+    /// <summary>Sends one request; <paramref name="exchange"/> says what TLS presents and trusts, and records what the handshake did.</summary>
+    public async Task<CapturedResponse> SendAsync(string gatewayAddress, ExpectedResponse expected, TlsExchange exchange, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(exchange);
         var req = expected.Request;
         // SocketsHttpHandler takes the TLS server name from the Host header, so a request whose SNI differs from its
-        // Host (upstream's MakeTLSRequest with a serverName) goes as plain HTTP over a TLS stream opened here.
-        var explicitSni = req.ServerName is not null && req.Scheme == "https";
-        using var message = new HttpRequestMessage(new HttpMethod(req.Method), new Uri($"{(explicitSni ? "http" : req.Scheme)}://{gatewayAddress}{req.Path}", UriKind.Absolute));
+        // Host (upstream's MakeTLSRequest with a serverName), or whose handshake presents a client certificate or
+        // checks the server's against a given one, goes as plain HTTP over a TLS stream opened here.
+        var ownTls = req.Scheme == "https" && (req.ServerName is not null || exchange.ClientCertificate is not null || exchange.ServerCertificate is not null);
+        using var message = new HttpRequestMessage(new HttpMethod(req.Method), new Uri($"{(ownTls ? "http" : req.Scheme)}://{gatewayAddress}{req.Path}", UriKind.Absolute));
         if (req.Protocol == Request.H2cPriorKnowledge)
         {
             // Over http:// an exact 2.0 request is HTTP/2 with prior knowledge (no Upgrade: h2c, which RFC 9113 dropped).
@@ -91,9 +112,10 @@ internal sealed class GatewayHttp : IDisposable
             message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
 
-        if (explicitSni)
+        if (ownTls)
         {
-            message.Options.Set(ServerNameKey, req.ServerName!);
+            message.Options.Set(ServerNameKey, req.ServerName ?? HostOnly(req.Host.Length == 0 ? gatewayAddress : req.Host));
+            message.Options.Set(TlsKey, exchange);
         }
 
         message.Headers.Host = req.Host.Length == 0 ? gatewayAddress : req.Host;
@@ -109,12 +131,12 @@ internal sealed class GatewayHttp : IDisposable
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
-        using var response = await (explicitSni ? sniInvoker.Value : invoker).SendAsync(message, timeout.Token).ConfigureAwait(false);
+        using var response = await (ownTls ? sniInvoker.Value : invoker).SendAsync(message, timeout.Token).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         Collect(response.Headers, headers);
         Collect(response.Content.Headers, headers);
-        return new CapturedResponse((int)response.StatusCode, headers, (int)response.StatusCode == 200 ? EchoedRequest.TryParse(body) : null, body);
+        return new CapturedResponse((int)response.StatusCode, headers, (int)response.StatusCode == 200 ? EchoedRequest.TryParse(body) : null, body, exchange.ClientCertificateSent);
     }
 
     /// <summary>Upstream's <c>CompareRoundTrip</c>: null when the answer is what was expected, otherwise why not.</summary>
@@ -123,6 +145,11 @@ internal sealed class GatewayHttp : IDisposable
         if (!expected.StatusCodes.Contains(actual.StatusCode))
         {
             return $"status {actual.StatusCode}, expected {string.Join(" or ", expected.StatusCodes)}";
+        }
+
+        if (expected.Request.ClientCertificate is not null && !actual.ClientCertificateSent)
+        {
+            return "the Gateway did not ask for the client certificate during the TLS handshake";
         }
 
         foreach (var (name, value) in expected.ResponseHeaders)
@@ -272,19 +299,50 @@ internal sealed class GatewayHttp : IDisposable
         ConnectCallback = async (context, ct) =>
         {
             var serverName = context.InitialRequestMessage.Options.TryGetValue(ServerNameKey, out var name) ? name : context.DnsEndPoint.Host;
+            var exchange = context.InitialRequestMessage.Options.TryGetValue(TlsKey, out var e) ? e : null;
             var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
                 var tls = new System.Net.Security.SslStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
-                await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+                var options = new System.Net.Security.SslClientAuthenticationOptions
                 {
                     TargetHost = serverName,
                     ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http11],
 #pragma warning disable CA5359 // The Gateway's certificate is one the suite generated; it is not what is tested here.
                     RemoteCertificateValidationCallback = (_, _, _, _) => true,
 #pragma warning restore CA5359
-                }, ct).ConfigureAwait(false);
+                };
+                if (exchange?.ClientCertificate is { } client)
+                {
+                    options.ClientCertificates = [client];
+
+                    // Every request makes a full handshake, as upstream's Go client (no session cache) does: a resumed
+                    // TLS 1.3 session carries the earlier certificate and the server asks for none.
+                    options.AllowTlsResume = false;
+                }
+
+                if (exchange?.ServerCertificate is { } server)
+                {
+                    // Upstream's MakeTLSRequest trusts exactly the listener's certificate, and checks the server name.
+                    options.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+                    options.CertificateChainPolicy.CustomTrustStore.Add(server);
+                    options.RemoteCertificateValidationCallback = (_, _, _, errors) => errors == System.Net.Security.SslPolicyErrors.None;
+                }
+
+                try
+                {
+                    await tls.AuthenticateAsClientAsync(options, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // TLS 1.3 sends the client certificate inside the handshake, only when the server asked for it.
+                    if (exchange is not null)
+                    {
+                        exchange.ClientCertificateSent = tls.LocalCertificate is not null;
+                    }
+                }
+
                 return tls;
             }
             catch

@@ -101,6 +101,20 @@ internal sealed class Waiters(KubeObjects kube, string controllerName, TimeSpan 
             return (true, "");
         }, ct);
 
+    /// <summary>Upstream's <c>GatewayListenerMustHaveConditions</c>: one listener's status has every condition.</summary>
+    public Task GatewayListenerMustHaveConditionsAsync(NN gw, string listener, ExpectedCondition[] conditions, CancellationToken ct) =>
+        Poll.UntilAsync($"Gateway {gw} listener {listener} {string.Join(", ", conditions.Select(c => c.ToString()))}", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.Gateways, gw.Namespace, gw.Name, c).ConfigureAwait(false);
+            var l = (obj?["status"]?["listeners"] as JsonArray)?.FirstOrDefault(x => Conditions.Str(x, "name") == listener);
+            if (l is null)
+            {
+                return (false, "no status for the listener");
+            }
+
+            return (Conditions.HasAll(l["conditions"] as JsonArray, conditions, null, out var why), why);
+        }, ct);
+
     public Task GatewayListenersMustHaveAttachedRoutesAsync(NN gw, string listener, int count, CancellationToken ct) =>
         Poll.UntilAsync($"Gateway {gw} listener {listener} attachedRoutes={count}", timeout, async c =>
         {

@@ -8,6 +8,7 @@ internal static class AllTests
             .. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All(),
             .. HttpProtocolFeatureTests.All(),
             .. ListenerSetTests.All(),
+            .. FrontendTlsTests.All(),
         ];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>

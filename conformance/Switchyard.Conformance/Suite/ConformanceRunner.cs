@@ -19,8 +19,8 @@ namespace Switchyard.Conformance;
 /// <list type="number">
 /// <item>Start the environment: in-process (API server double with the CRDs, GatewayClass, controller and data
 /// plane) or a cluster through a kubeconfig.</item>
-/// <item>Apply the base manifests and the TLS Secrets, and wait until the shared Gateways are Accepted and
-/// Programmed.</item>
+/// <item>Apply the base manifests, the TLS Secrets and the client CA ConfigMaps and certificates, and wait until the
+/// shared Gateways are Accepted and Programmed.</item>
 /// <item>Run each selected test: apply its manifests, run its checks, delete its objects.</item>
 /// <item>Count core and extended results into a <see cref="ConformanceReport"/>.</item>
 /// </list>
@@ -88,6 +88,13 @@ public static class ConformanceRunner
             await setup.ApplyAsync("base.yaml", cleanup: false).ConfigureAwait(false);
             await setup.ApplyObjectAsync(TlsSecret(TestContext.Infra, "tls-validity-checks-certificate", ["*.org", "example.org", "second-example.org", "*.wildcard.org", "secure.test.com"]), cleanup: false).ConfigureAwait(false);
             await setup.ApplyObjectAsync(TlsSecret(TestContext.WebBackend, "certificate", ["*.example.com", "example.com"]), cleanup: false).ConfigureAwait(false);
+            foreach (var (caName, clientName, commonName) in new[] { ("tls-validity-checks-ca-certificate", "tls-validity-checks-client-certificate", "default"), ("tls-validity-checks-per-port-ca-certificate", "tls-validity-checks-per-port-client-certificate", "per-port") })
+            {
+                var (ca, client) = ClientCertificates.Create(TestContext.Infra, caName, clientName, commonName);
+                await setup.ApplyObjectAsync(ca, cleanup: false).ConfigureAwait(false);
+                await setup.ApplyObjectAsync(client, cleanup: false).ConfigureAwait(false);
+            }
+
             if (options.Kubeconfig is not null)
             {
                 await DeploymentsMustBeReadyAsync(setup, cancellationToken).ConfigureAwait(false);

@@ -126,6 +126,49 @@ internal sealed class TestContext
         }, Ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Upstream's <c>MakeTLSRequestAndExpectFailureResponse</c>: one request that must not be answered at all (the TLS
+    /// handshake or the exchange fails). When the request presents a client certificate, the Gateway must have asked
+    /// for it. A Gateway port the data plane serves nothing on counts as a refused connection.
+    /// </summary>
+    public async Task ExpectFailureAsync(NN gateway, ExpectedResponse expected, int port)
+    {
+        var address = await Env.TryGetGatewayAddressAsync(gateway, port, Ct).ConfigureAwait(false);
+        if (address is null)
+        {
+            Log($"conformance: {expected.Describe()}: nothing serves port {port} of Gateway {gateway}, a connection is refused");
+            return;
+        }
+
+        var exchange = new TlsExchange { ClientCertificate = expected.Request.ClientCertificate, ServerCertificate = expected.Request.ServerCertificate };
+        CapturedResponse? actual = null;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            try
+            {
+                actual = await Http.SendAsync(address, expected, exchange, timeout.Token).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex)
+            {
+                Log($"conformance: {expected.Describe()} failed as expected: {ex.Message} {ex.InnerException?.Message}");
+            }
+            catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+            {
+                Log($"conformance: {expected.Describe()} got no answer, as expected");
+            }
+        }
+
+        if (actual is not null)
+        {
+            throw new ConformanceException($"{expected.Describe()} at {address} should fail, but was answered with status {actual.StatusCode}");
+        }
+
+        if (expected.Request.ClientCertificate is not null && !exchange.ClientCertificateSent)
+        {
+            throw new ConformanceException($"{expected.Describe()} at {address}: the Gateway did not ask for the client certificate during the TLS handshake");
+        }
+    }
+
     /// <summary>Sends once; null when the answer matched, otherwise why not.</summary>
     public async Task<string?> TryOnceAsync(string address, ExpectedResponse expected, CancellationToken ct)
     {

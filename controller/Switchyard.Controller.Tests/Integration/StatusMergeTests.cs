@@ -76,6 +76,17 @@ public sealed class StatusMergeTests
     }
 
     [Fact]
+    public void InsecureFrontendValidationMode_IsOurs_DroppedOnceNoPortFallsBack()
+    {
+        var current = new GatewayStatus { Conditions = [Cond("Accepted", "True", Then), Cond("InsecureFrontendValidationMode", "True", Then)] };
+        var computed = new GatewayStatus { Conditions = [Cond("Accepted", "True", null)] };
+
+        var merged = StatusMerge.Merge(current, computed, 2, Now);
+
+        Assert.Equal(["Accepted"], merged.Conditions.Select(c => c.Type));
+    }
+
+    [Fact]
     public void RouteParents_OtherControllersEntriesStayInPlace_OursAreReplacedOrDropped()
     {
         var theirs = Parent("other-gw", "example.com/other", Then);

@@ -91,4 +91,36 @@ public sealed class GatewaySnapshotTests
         Assert.Contains(errors, e => e.Contains("HTTP listener has TLS", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("both HTTP and HTTPS", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Validate_ClientValidation_NeedsCasAndOneSettingPerPort()
+    {
+        var good = Build();
+        var listener = good.Listeners[0];
+        var validation = new ClientValidationIr
+        {
+            Mode = FrontendValidationMode.AllowValidOnly,
+            CaCertificates = [new CaCertificateIr { Name = "configmap/default/ca", CertificatePem = [.. Encoding.ASCII.GetBytes("CA")] }],
+        };
+        var validating = listener with { Tls = listener.Tls! with { ClientValidation = validation } };
+        Assert.Empty((good with { Listeners = [validating] }).Validate());
+        Assert.NotEqual(good, good with { Listeners = [validating] });
+
+        var bad = good with
+        {
+            Listeners =
+            [
+                validating with { Tls = validating.Tls! with { ClientValidation = validation with { CaCertificates = [] } } },
+
+                // A second HTTPS listener on the same port without the validation: one handshake cannot honour both.
+                listener with { Name = "gateway/default/gw/listener/other", Hostname = "other.example", WebTransportRoutes = [] },
+            ],
+        };
+
+        var errors = bad.Validate();
+
+        Assert.Contains(errors, e => e.Contains("has no CA certificate", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("different client certificate validation", StringComparison.Ordinal));
+        Assert.Contains("mode: AllowValidOnly", (good with { Listeners = [validating] }).ToString(), StringComparison.Ordinal);
+    }
 }

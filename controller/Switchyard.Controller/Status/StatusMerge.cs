@@ -26,7 +26,7 @@ internal static class StatusMerge
     /// someone else and is kept.</summary>
     internal static readonly IReadOnlySet<string> OwnedConditionTypes = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Accepted", "Programmed", "ResolvedRefs", "Conflicted", "SupportedVersion", "PartiallyInvalid",
+        "Accepted", "Programmed", "ResolvedRefs", "Conflicted", "SupportedVersion", "PartiallyInvalid", "InsecureFrontendValidationMode",
     };
 
     public static GatewayClassStatus Merge(GatewayClassStatus? current, GatewayClassStatus computed, long? generation, DateTimeOffset now) => new()

@@ -14,6 +14,7 @@ internal static class Cond
     public const string Conflicted = "Conflicted";
     public const string SupportedVersion = "SupportedVersion";
     public const string PartiallyInvalid = "PartiallyInvalid";
+    public const string InsecureFrontendValidationMode = "InsecureFrontendValidationMode";
 
     public const string InvalidParameters = "InvalidParameters";
     public const string ListenersNotValid = "ListenersNotValid";
@@ -28,6 +29,10 @@ internal static class Cond
     public const string UnsupportedValue = "UnsupportedValue";
     public const string NotAllowed = "NotAllowed";
     public const string ParentNotAccepted = "ParentNotAccepted";
+    public const string InvalidCACertificateRef = "InvalidCACertificateRef";
+    public const string InvalidCACertificateKind = "InvalidCACertificateKind";
+    public const string NoValidCACertificate = "NoValidCACertificate";
+    public const string ConfigurationChanged = "ConfigurationChanged";
 
     public const string NotAllowedByListeners = "NotAllowedByListeners";
     public const string NoMatchingListenerHostname = "NoMatchingListenerHostname";

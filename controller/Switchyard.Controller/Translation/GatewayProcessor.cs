@@ -14,8 +14,8 @@ namespace Switchyard.Controller.Translation;
 /// certificate references. Route attachment comes later; statuses are committed by <see cref="StatusProcessor"/>.
 /// </summary>
 /// <remarks>
-/// Steps per Gateway: 1. Gateway-level checks (parameters). 2. Per listener: protocol, allowed kinds, TLS.
-/// 3. Conflicts between listeners sharing a port.
+/// Steps per Gateway: 1. Gateway-level checks (parameters). 2. Per listener: protocol, allowed kinds, TLS (with
+/// the port's client certificate validation). 3. Conflicts between listeners sharing a port.
 /// </remarks>
 internal sealed class GatewayProcessor : ITranslationProcessor
 {
@@ -45,7 +45,13 @@ internal sealed class GatewayProcessor : ITranslationProcessor
             // :: Step 2
             foreach (var listener in state.Listeners)
             {
-                ValidateListener(context, "Gateway", listener);
+                ValidateListener(context, state, "Gateway", listener);
+            }
+
+            // The Gateway says when a port lets clients through without a valid certificate (GEP-91).
+            if (FrontendValidation.AnyInsecureFallback(gateway))
+            {
+                state.Conditions.Set(Cond.InsecureFrontendValidationMode, true, Cond.ConfigurationChanged, "an HTTPS listener accepts clients whose certificate is missing or does not validate (AllowInsecureFallback)");
             }
 
             // :: Step 3
@@ -57,8 +63,12 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         }
     }
 
-    /// <summary>Validates one listener of a Gateway or of a ListenerSet (<paramref name="ownerKind"/>, for ReferenceGrants).</summary>
-    internal static void ValidateListener(TranslationContext context, string ownerKind, ListenerState state)
+    /// <summary>
+    /// Validates one listener of a Gateway or of a ListenerSet (<paramref name="ownerKind"/>, for ReferenceGrants).
+    /// <paramref name="gateway"/> is the Gateway that serves it (the ListenerSet's parent): its
+    /// <c>spec.tls.frontend</c> governs every HTTPS listener on a port, whoever declared the listener.
+    /// </summary>
+    internal static void ValidateListener(TranslationContext context, GatewayState gateway, string ownerKind, ListenerState state)
     {
         var listener = state.Listener;
         var https = listener.Protocol == "HTTPS";
@@ -95,7 +105,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
 
         if (https)
         {
-            ValidateTls(context, ownerKind, state);
+            ValidateTls(context, gateway, ownerKind, state);
         }
         else if (listener.Tls is not null)
         {
@@ -105,7 +115,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         }
     }
 
-    private static void ValidateTls(TranslationContext context, string ownerKind, ListenerState state)
+    private static void ValidateTls(TranslationContext context, GatewayState gateway, string ownerKind, ListenerState state)
     {
         var tls = state.Listener.Tls;
         if (tls?.Mode is { } mode && mode != "Terminate")
@@ -121,7 +131,7 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         {
             if (context.Options.DataPlaneSuppliesMissingCertificates)
             {
-                state.Tls = new TlsIr { SuppliedByDataPlane = true };
+                Serve(new TlsIr { SuppliedByDataPlane = true });
                 return;
             }
 
@@ -172,7 +182,19 @@ internal sealed class GatewayProcessor : ITranslationProcessor
             return;
         }
 
-        state.Tls = new TlsIr { Certificates = certificates.ToImmutable() };
+        Serve(new TlsIr { Certificates = certificates.ToImmutable() });
+
+        // The port's client certificate validation (spec.tls.frontend) completes the listener's TLS.
+        void Serve(TlsIr resolved)
+        {
+            if (!FrontendValidation.TryResolve(context, gateway, state, out var clientValidation))
+            {
+                state.Usable = false;
+                return;
+            }
+
+            state.Tls = resolved with { ClientValidation = clientValidation };
+        }
     }
 
     /// <summary>Reads a TLS Secret; null when the certificate or key is missing or does not parse.</summary>

@@ -60,7 +60,7 @@ internal sealed class ListenerSetProcessor : ITranslationProcessor
             // :: Step 3
             foreach (var listener in state.Listeners)
             {
-                GatewayProcessor.ValidateListener(context, "ListenerSet", listener);
+                GatewayProcessor.ValidateListener(context, gateway, "ListenerSet", listener);
             }
 
             // :: Step 4

@@ -13,6 +13,8 @@ public static class SupportedFeatures
     /// <summary>The extended features of the GATEWAY-HTTP profile that Switchyard supports, sorted.</summary>
     public static IReadOnlyList<string> Extended { get; } =
     [
+        "GatewayFrontendClientCertificateValidation",
+        "GatewayFrontendClientCertificateValidationInsecureFallback",
         "GatewayHTTPListenerIsolation",
         "GatewayHTTPSListenerDetectMisdirectedRequests",
         "GatewayPort8080",

@@ -136,6 +136,36 @@ public sealed class DataPlaneHostTests(ITestOutputHelper output)
         Assert.Equal(200, (await client.SendAsync(new Http3RequestHead { Authority = fixture.Authority, Path = "/h3/still" })).StatusCode);
     }
 
+    [Fact]
+    public async Task ClientCertificateValidation_ServesThePortOnTcpOnly_AndHttp3ComesBackWithoutIt()
+    {
+        await using var echo = await EchoBackend.StartAsync();
+        var open = Snapshot(echo, withRoute: true);
+        await using var fixture = await HostFixture.StartAsync(output, open);
+        var tcp = fixture.Listener.TcpEndPoint;
+        Assert.NotNull(fixture.Listener.UdpEndPoint);
+
+        // The managed QUIC stack cannot ask for a client certificate: the port keeps its TCP socket and loses its UDP one.
+        using var caKey = System.Security.Cryptography.ECDsa.Create();
+        var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=client CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var validation = new ClientValidationIr
+        {
+            Mode = FrontendValidationMode.AllowValidOnly,
+            CaCertificates = [new CaCertificateIr { Name = "configmap/default/client-ca", CertificatePem = [.. Encoding.ASCII.GetBytes(ca.ExportCertificatePem())] }],
+        };
+        var validating = open with { Listeners = [.. open.Listeners.Select(l => l with { Tls = l.Tls! with { ClientValidation = validation } })] };
+        await fixture.Host.ApplyAsync(validating);
+        Assert.Equal(tcp, fixture.Listener.TcpEndPoint);
+        Assert.Null(fixture.Listener.UdpEndPoint);
+        Assert.Null(fixture.Host.GetWebTransportGateway("default/web", 8443));
+
+        await fixture.Host.ApplyAsync(open);
+        Assert.NotNull(fixture.Listener.UdpEndPoint);
+        await using var client = await fixture.ConnectAsync();
+        Assert.Equal(200, (await client.SendAsync(new Http3RequestHead { Authority = fixture.Authority, Path = "/h3/again" })).StatusCode);
+    }
+
     private static GatewaySnapshot Snapshot(EchoBackend echo, bool withRoute)
     {
         var directory = Directory.CreateTempSubdirectory("switchyard-dp-").FullName;

@@ -17,7 +17,8 @@ namespace Switchyard.Gateway.DataPlane;
 /// <see cref="ProxyServer"/> serves its HTTP and HTTPS listener ports on TCP (HTTP/1.1, HTTP/2, TLS by SNI), and each
 /// HTTPS port also gets a <see cref="WebTransportGateway"/> on the same port's UDP, where WebTransport CONNECTs go to
 /// the track router and every other HTTP/3 request goes through the port's HTTPRoute pipeline. HTTPS responses carry
-/// <c>Alt-Svc: h3=":PORT"</c>.
+/// <c>Alt-Svc: h3=":PORT"</c>. An HTTPS port that validates client certificates is the exception: the managed QUIC
+/// stack cannot ask for one, so that port has no UDP listener and no <c>Alt-Svc</c>.
 /// </summary>
 /// <remarks>
 /// A snapshot swaps routes and certificates of the ports that stay (live sessions and requests are untouched); only
@@ -148,8 +149,9 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// 1. Validate; an invalid snapshot changes nothing.
-    /// 2. Release the UDP listeners of ports that are gone or no longer HTTPS.
-    /// 3. Bind the UDP listener of each new HTTPS port first, so that an ephemeral request gives TCP the same number.
+    /// 2. Release the UDP listeners of ports that are gone, no longer HTTPS, or now validate client certificates.
+    /// 3. Bind the UDP listener of each new HTTPS port without client certificate validation first, so that an
+    ///    ephemeral request gives TCP the same number.
     /// 4. Apply the snapshot to the Gateway's <see cref="ProxyServer"/> (it compiles everything before touching
     ///    anything, then binds and releases TCP ports). A TCP port already in use is reported after step 5.
     /// 5. Swap each UDP listener's track routes to the WebTransport routes of its port.
@@ -187,10 +189,16 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
 
             var ports = snapshot.Listeners.GroupBy(l => l.Port).ToDictionary(g => g.Key, g => g.First().Protocol);
 
+            // HTTP/3 runs on Switchyard's managed QUIC/TLS stack, which has no client certificate support: a port with
+            // client certificate validation (Gateway spec.tls.frontend) is served on TCP only. Binding its UDP would let
+            // clients in without the validation the Gateway asks for.
+            var http3 = ports.Where(p => p.Value == ListenerProtocol.Https && !snapshot.Listeners.Any(l => l.Port == p.Key && l.Tls?.ClientValidation is not null))
+                .Select(p => p.Key).ToHashSet();
+
             // :: Step 2
             foreach (var (port, quic) in host.Quic.ToArray())
             {
-                if (!ports.TryGetValue(port, out var protocol) || protocol != ListenerProtocol.Https)
+                if (!http3.Contains(port))
                 {
                     lock (_gateways)
                     {
@@ -206,7 +214,7 @@ public sealed partial class DataPlaneHost : IAsyncDisposable
             {
                 var requested = _options.EndPointFor(host.Name, port, protocol);
                 var tcp = requested;
-                if (protocol == ListenerProtocol.Https && _options.ServeHttp3)
+                if (http3.Contains(port) && _options.ServeHttp3)
                 {
                     if (!host.Quic.TryGetValue(port, out var quic))
                     {

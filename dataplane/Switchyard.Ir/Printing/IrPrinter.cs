@@ -62,7 +62,12 @@ public static class IrPrinter
             ("certificates", Arr(l.Tls.Certificates, c => Obj(
                 ("name", c.Name),
                 ("certificatePem", Redacted(c.CertificatePem)),
-                ("privateKeyPem", Redacted(c.PrivateKeyPem))))))),
+                ("privateKeyPem", Redacted(c.PrivateKeyPem))))),
+            ("clientValidation", l.Tls.ClientValidation is not { } cv ? null : Obj(
+                ("mode", cv.Mode.ToString()),
+                ("caCertificates", Arr(cv.CaCertificates, c => Obj(
+                    ("name", c.Name),
+                    ("certificatePem", $"[{(c.CertificatePem.IsDefault ? 0 : c.CertificatePem.Length)} bytes]")))))))),
         ("virtualHosts", Arr(l.VirtualHosts, v => Obj(
             ("name", v.Name),
             ("hostname", v.Hostname),

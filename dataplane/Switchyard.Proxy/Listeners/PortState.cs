@@ -4,14 +4,15 @@ using Switchyard.Proxy.Matching;
 namespace Switchyard.Proxy.Listeners;
 
 /// <summary>
-/// The immutable serving state of one port, built from a snapshot and swapped whole: route table, certificates and
-/// the <c>Alt-Svc</c> value. A request reads it once at its start, so a swap never changes a request in flight.
+/// The immutable serving state of one port, built from a snapshot and swapped whole: route table, certificates, client
+/// certificate validation and the <c>Alt-Svc</c> value. A request reads it once at its start, so a swap never changes a request in flight.
 /// </summary>
 internal sealed class PortState
 {
     /// <summary>Creates the state.</summary>
-    public PortState(int port, ListenerProtocol protocol, RouteTable routes, CertificateSelector? certificates, string? altSvc)
+    public PortState(int port, ListenerProtocol protocol, RouteTable routes, CertificateSelector? certificates, string? altSvc, ClientCertificateValidator? clientValidator = null)
     {
+        ClientValidator = clientValidator;
         Port = port;
         Protocol = protocol;
         Routes = routes;
@@ -33,4 +34,7 @@ internal sealed class PortState
 
     /// <summary>The <c>Alt-Svc</c> value advertising HTTP/3 on this port, or null.</summary>
     public string? AltSvc { get; }
+
+    /// <summary>Client certificate validation of the port's TLS handshakes (HTTPS only), or null when clients are not asked for one.</summary>
+    public ClientCertificateValidator? ClientValidator { get; }
 }

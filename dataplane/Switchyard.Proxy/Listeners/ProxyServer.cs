@@ -186,17 +186,28 @@ public sealed partial class ProxyServer : IAsyncDisposable
     {
         var protocol = listeners[0].Protocol;
         CertificateSelector? selector = null;
+        ClientCertificateValidator? clientValidator = null;
         string? altSvc = null;
         if (protocol == ListenerProtocol.Https)
         {
             selector = CertificateSelector.Build(listeners, Load, () => _dataPlaneCertificate.Value);
-            if (_options.AdvertiseHttp3 && _options.AltSvcPortFor(port) is int h3Port)
+
+            // The snapshot guarantees every HTTPS listener of a port has the same client validation.
+            if (listeners.Select(l => l.Tls?.ClientValidation).FirstOrDefault(v => v is not null) is { } validation)
+            {
+                clientValidator = ClientCertificateValidator.Load(validation);
+            }
+
+            // HTTP/3 on this port's UDP goes through the managed QUIC/TLS stack, which cannot ask for or check a
+            // client certificate: a port that validates clients is never advertised for HTTP/3, so that no client
+            // is steered to a transport that would skip the validation.
+            if (clientValidator is null && _options.AdvertiseHttp3 && _options.AltSvcPortFor(port) is int h3Port)
             {
                 altSvc = string.Create(CultureInfo.InvariantCulture, $"h3=\":{h3Port}\"; ma={(long)_options.AltSvcMaxAge.TotalSeconds}");
             }
         }
 
-        return new PortState(port, protocol, RouteTable.Build(listeners), selector, altSvc);
+        return new PortState(port, protocol, RouteTable.Build(listeners), selector, altSvc, clientValidator);
 
         LoadedCertificate Load(CertificateIr ir)
         {
@@ -285,15 +296,35 @@ public sealed partial class ProxyServer : IAsyncDisposable
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
                     listen.UseHttps(new TlsHandshakeCallbackOptions
                     {
-                        // Read per handshake: a new snapshot's certificates apply to the next connection.
-                        OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
+                        // Read per handshake: a new snapshot's certificates and client validation apply to the next
+                        // connection; connections already open keep what they were accepted with.
+                        OnConnection = context =>
                         {
-                            ServerCertificateContext = self!.State.Certificates!.Select(context.ClientHelloInfo.ServerName).Context,
-                            ApplicationProtocols = HttpsAlpn,
-                            EnabledSslProtocols = options.SslProtocols,
-                            ClientCertificateRequired = false,
-                            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-                        }),
+                            var current = self!.State;
+                            var ssl = new SslServerAuthenticationOptions
+                            {
+                                ServerCertificateContext = current.Certificates!.Select(context.ClientHelloInfo.ServerName).Context,
+                                ApplicationProtocols = HttpsAlpn,
+                                EnabledSslProtocols = options.SslProtocols,
+                                ClientCertificateRequired = false,
+                                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                            };
+                            if (current.ClientValidator is { } validator)
+                            {
+                                // Ask every client for a certificate (RFC 8446 §4.3.2), build its chain against the
+                                // port's CAs only, and let the mode decide what an absent or invalid one means.
+                                ssl.ClientCertificateRequired = true;
+                                ssl.CertificateChainPolicy = validator.CreateChainPolicy();
+
+                                // No session resumption: a resumed session skips the CertificateRequest and carries
+                                // whatever certificate (or none) an earlier handshake had, perhaps under an earlier
+                                // snapshot's CAs or mode. Every connection is judged by the current validation.
+                                ssl.AllowTlsResume = false;
+                                ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Accept(certificate, errors);
+                            }
+
+                            return ValueTask.FromResult(ssl);
+                        },
                     });
                 });
 
@@ -352,7 +383,14 @@ public sealed partial class ProxyServer : IAsyncDisposable
             var (context, features) = ExternalHttpContext.Create(request, response, cancellationToken);
             try
             {
-                if (server._ports.TryGetValue(port, out var host))
+                if (server._ports.TryGetValue(port, out var host) && host.State.ClientValidator is { Mode: FrontendValidationMode.AllowValidOnly })
+                {
+                    // The other server (HTTP/3 over the managed QUIC stack) cannot authenticate clients by certificate,
+                    // so it must not serve a port that only lets validated clients in; 421 sends the client to a
+                    // new connection (RFC 9110 §15.5.20), which over TCP is validated.
+                    ProxyErrors.Apply(context, ProxyError.MisdirectedRequest);
+                }
+                else if (host is not null)
                 {
                     await server._handler.HandleAsync(context, host.State).ConfigureAwait(false);
                 }

@@ -63,6 +63,7 @@ public sealed class KubernetesProvider
         Add(client, ResourceType.EndpointSlices, ApiJsonContext.Default.EndpointSlice);
         Add(client, ResourceType.Secrets, ApiJsonContext.Default.Secret);
         Add(client, ResourceType.Namespaces, ApiJsonContext.Default.Namespace);
+        Add(client, ResourceType.ConfigMaps, ApiJsonContext.Default.ConfigMap);
     }
 
     /// <summary>Every resource the provider lists and watches (the install's ClusterRole must grant list and watch on each).</summary>
