@@ -235,27 +235,6 @@ internal static class ListenerSetTests
             await t.Waiters.HttpRouteMustHaveListenerSetConditionAsync(route, ls, T("Accepted"), t.Ct);
             await t.Waiters.ListenerSetStatusMustHaveListenersAsync(ls, [Healthy("http", 1)], t.Ct);
         });
-
-        // Not an upstream v1.6.1 test (no such test is in the upstream sources this suite follows): Switchyard's own
-        // check that "Same" in a ListenerSet listener's allowedRoutes is the ListenerSet's namespace, not the Gateway's.
-        yield return new("ListenerSetAllowedRoutesCrossNamespace", "A ListenerSet in another namespace than its Gateway takes routes by its own namespace for Same.", Needs, ["tests/listenerset-allowed-routes-cross-namespace.yaml"], async t =>
-        {
-            const string team = "gateway-api-listenerset-team-ns";
-            var gw = Gw("gateway-listenerset-allowed-routes-cross-namespace");
-            var ls = new NN(team, "listenerset-allowed-routes-cross-namespace");
-            await t.Waiters.GatewayMustBeReadyAsync(gw, t.Ct);
-            await t.Waiters.GatewayMustHaveAttachedListenerSetsAsync(gw, 1, t.Ct);
-            await t.Waiters.ListenerSetAndHttpRoutesMustBeAcceptedAsync(ls, [Route("route-in-listenerset-namespace", team), Route("route-in-gateway-namespace")], t.Ct);
-            await t.Waiters.ListenerSetStatusMustHaveListenersAsync(ls, [Healthy("ls-same", 1), Healthy("ls-all", 2)], t.Ct);
-            await ExpectAllAsync(t, gw,
-            [
-                Ok("/team", "infra-backend-v1", "ls-same.com"),
-                Ok("/team", "infra-backend-v1", "ls-all.com"),
-                Status("/infra", 404, "ls-same.com"),
-                Ok("/infra", "infra-backend-v2", "ls-all.com"),
-                Status("/team", 404, "gateway-listener.com"),
-            ]);
-        });
     }
 
     private static NN Ls(string name) => new(Infra, name);
