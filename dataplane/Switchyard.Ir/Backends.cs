@@ -27,10 +27,13 @@ public sealed record WeightedBackendIr
     /// <summary>Endpoints that may receive new traffic, sorted by host then port; empty when none is ready.</summary>
     public ImmutableArray<EndpointIr> Endpoints { get; init; } = [];
 
-    /// <inheritdoc />
-    public bool Equals(WeightedBackendIr? other) =>
-        other is not null && Name == other.Name && Weight == other.Weight && IrEquality.Seq(Endpoints, other.Endpoints);
+    /// <summary>TLS to the backend (a BackendTLSPolicy), or null for cleartext.</summary>
+    public BackendTlsIr? Tls { get; init; }
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Name, Weight, IrEquality.Hash(Endpoints));
+    public bool Equals(WeightedBackendIr? other) =>
+        other is not null && Name == other.Name && Weight == other.Weight && IrEquality.Seq(Endpoints, other.Endpoints) && Tls == other.Tls;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Name, Weight, IrEquality.Hash(Endpoints), Tls);
 }

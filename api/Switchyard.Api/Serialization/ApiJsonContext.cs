@@ -20,6 +20,9 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(ReferenceGrant))]
 [JsonSerializable(typeof(WebTransportRoute))]
 [JsonSerializable(typeof(Secret))]
+[JsonSerializable(typeof(BackendTlsPolicy))]
+[JsonSerializable(typeof(ConfigMap))]
+[JsonSerializable(typeof(PolicyStatus))]
 [JsonSerializable(typeof(Service))]
 [JsonSerializable(typeof(Namespace))]
 [JsonSerializable(typeof(EndpointSlice))]
@@ -38,6 +41,8 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(KubernetesList<Namespace>))]
 [JsonSerializable(typeof(KubernetesList<EndpointSlice>))]
 [JsonSerializable(typeof(KubernetesList<Lease>))]
+[JsonSerializable(typeof(KubernetesList<BackendTlsPolicy>))]
+[JsonSerializable(typeof(KubernetesList<ConfigMap>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {
     private static ApiJsonContext? strict;

@@ -34,6 +34,8 @@ public sealed class ResourceSnapshot
         Services = sorted.OfType<Service>().ToImmutableArray();
         EndpointSlices = sorted.OfType<EndpointSlice>().ToImmutableArray();
         Namespaces = sorted.OfType<Namespace>().ToImmutableArray();
+        ConfigMaps = sorted.OfType<ConfigMap>().ToImmutableArray();
+        BackendTlsPolicies = sorted.OfType<BackendTlsPolicy>().ToImmutableArray();
         slicesByService = EndpointSlices
             .Where(s => s.Metadata.Labels?.ContainsKey(EndpointSlice.ServiceNameLabel) == true)
             .ToLookup(s => (s.Metadata.Namespace ?? "", s.Metadata.Labels![EndpointSlice.ServiceNameLabel]));
@@ -69,6 +71,12 @@ public sealed class ResourceSnapshot
     /// <summary>Namespaces, sorted by name.</summary>
     public ImmutableArray<Namespace> Namespaces { get; }
 
+    /// <summary>ConfigMaps, sorted by namespace and name.</summary>
+    public ImmutableArray<ConfigMap> ConfigMaps { get; }
+
+    /// <summary>BackendTLSPolicies, sorted by namespace and name.</summary>
+    public ImmutableArray<BackendTlsPolicy> BackendTlsPolicies { get; }
+
     /// <summary>Number of objects.</summary>
     public int Count => index.Count;
 
@@ -94,6 +102,8 @@ public sealed class ResourceSnapshot
             Service => "Service",
             EndpointSlice => "EndpointSlice",
             Namespace => "Namespace",
+            ConfigMap => "ConfigMap",
+            BackendTlsPolicy => "BackendTLSPolicy",
             _ => o.Kind ?? o.GetType().Name,
         };
     }
@@ -119,6 +129,12 @@ public sealed class ResourceSnapshot
     /// <param name="name">Name.</param>
     /// <returns>The Secret, or null.</returns>
     public Secret? GetSecret(string ns, string name) => Get<Secret>("Secret", ns, name);
+
+    /// <summary>Looks a ConfigMap up.</summary>
+    /// <param name="ns">Namespace.</param>
+    /// <param name="name">Name.</param>
+    /// <returns>The ConfigMap, or null.</returns>
+    public ConfigMap? GetConfigMap(string ns, string name) => Get<ConfigMap>("ConfigMap", ns, name);
 
     /// <summary>Looks a GatewayClass up.</summary>
     /// <param name="name">Name.</param>

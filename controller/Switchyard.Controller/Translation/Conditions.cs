@@ -32,6 +32,10 @@ internal static class Cond
     public const string NoMatchingParent = "NoMatchingParent";
     public const string InvalidKind = "InvalidKind";
     public const string BackendNotFound = "BackendNotFound";
+
+    public const string InvalidClientCertificateRef = "InvalidClientCertificateRef";
+    public const string NoValidCACertificate = "NoValidCACertificate";
+    public const string InvalidCACertificateRef = "InvalidCACertificateRef";
 }
 
 /// <summary>

@@ -46,6 +46,12 @@ public sealed record TranslationStatuses
 
     /// <summary>WebTransportRoutes that refer to, or were attached to, this controller's Gateways.</summary>
     public ImmutableArray<ObjectStatus<RouteStatus>> WebTransportRoutes { get; init; } = [];
+
+    /// <summary>
+    /// BackendTLSPolicies with an ancestor (a Gateway) of this controller, or that had one: only this controller's
+    /// <c>ancestors</c> entries, merged by the status writer with other controllers' entries.
+    /// </summary>
+    public ImmutableArray<ObjectStatus<PolicyStatus>> BackendTlsPolicies { get; init; } = [];
 }
 
 /// <summary>What a translation produces.</summary>
