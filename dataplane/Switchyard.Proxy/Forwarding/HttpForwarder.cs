@@ -45,6 +45,9 @@ internal sealed class ForwardPlan
 
     /// <summary>True when the gateway sets its own <c>Alt-Svc</c>, so the backend's is not passed on.</summary>
     public bool OwnAltSvc { get; init; }
+
+    /// <summary>The backend's TLS client (a BackendTLSPolicy), or null to send in the clear.</summary>
+    public BackendTlsClient? Tls { get; init; }
 }
 
 /// <summary>
@@ -157,7 +160,8 @@ internal sealed partial class HttpForwarder
         HttpResponseMessage response;
         try
         {
-            response = await _invoker.SendAsync(outgoing, deadline.Token).ConfigureAwait(false);
+            // Under a BackendTLSPolicy the URI stays http: the policy's client opens TLS below HTTP (see BackendTlsClient).
+            response = await (plan.Tls?.Invoker ?? _invoker).SendAsync(outgoing, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
         {
@@ -372,6 +376,11 @@ internal sealed partial class HttpForwarder
         if (content is { BackendFailed: true })
         {
             return ProxyError.RequestBodyBackend;
+        }
+
+        if (BackendTlsFailures.IsTlsFailure(ex))
+        {
+            return ProxyError.BackendTlsHandshake;
         }
 
         if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError }

@@ -128,6 +128,7 @@ internal sealed partial class HttpRouteHandler
             Timeout = Deadline(ir.RequestTimeout, ir.BackendRequestTimeout),
             Mirrors = RequestMirrors.Sample(ir.Mirrors, _random),
             OwnAltSvc = state.AltSvc is not null,
+            Tls = choice.Tls,
         };
 
         // :: Step 5
