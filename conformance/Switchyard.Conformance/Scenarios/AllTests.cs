@@ -4,7 +4,7 @@ namespace Switchyard.Conformance.Scenarios;
 internal static class AllTests
 {
     public static IReadOnlyList<ConformanceTest> Get() =>
-        [.. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All()];
+        [.. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All(), .. BackendTlsPolicyTests.All()];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>
     public static IReadOnlyList<ConformanceTest> Switchyard() => [.. WebTransportRouteTests.All()];
