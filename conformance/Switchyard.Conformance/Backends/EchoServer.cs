@@ -207,7 +207,8 @@ internal sealed class EchoServer : IAsyncDisposable
             echoed["tls"] = new Dictionary<string, object>
             {
                 ["version"] = handshake.Protocol.ToString(),
-                ["serverName"] = handshake.HostName ?? "",
+                // Kestrel fills HostName only when it selects certificates by SNI; the stream always knows it.
+                ["serverName"] = context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream.TargetHostName is { Length: > 0 } sni ? sni : handshake.HostName ?? "",
                 ["negotiatedProtocol"] = request.Protocol,
                 ["cipherSuite"] = handshake.NegotiatedCipherSuite?.ToString() ?? "",
                 ["peerCertificates"] = context.Connection.ClientCertificate is { } peer ? new[] { peer.ExportCertificatePem() } : [],
