@@ -75,6 +75,12 @@ public sealed class GoldenTests
             ["webTransportRoutes"] = Statuses(result.Statuses.WebTransportRoutes, ApiJsonContext.Default.RouteStatus),
             ["snapshots"] = new JsonArray([.. result.Snapshots.Select(s => (JsonNode)IrPrinter.ToNode(s))]),
         };
+        if (!result.Statuses.BackendTlsPolicies.IsEmpty)
+        {
+            // Only cases with policies show the key, so the other cases' expected files stay as they were.
+            root["backendTlsPolicies"] = Statuses(result.Statuses.BackendTlsPolicies, ApiJsonContext.Default.PolicyStatus);
+        }
+
         return YamlEmitter.Emit(root);
     }
 
