@@ -274,7 +274,7 @@ internal sealed class BackendTlsPolicyStatusProcessor : ITranslationProcessor
     {
         foreach (var policy in context.Policies.Policies)
         {
-            var ours = policy.Policy.Status?.Ancestors.Exists(a => a.ControllerName == context.Options.ControllerName) == true;
+            var ours = policy.Policy.Status?.Ancestors?.Exists(a => a.ControllerName == context.Options.ControllerName) == true;
             if (policy.Ancestors.Count == 0 && !ours)
             {
                 continue;
