@@ -30,10 +30,14 @@ public sealed record WeightedBackendIr
     /// <summary>The protocol the Service port declares with its appProtocol.</summary>
     public BackendProtocol Protocol { get; init; }
 
-    /// <inheritdoc />
-    public bool Equals(WeightedBackendIr? other) =>
-        other is not null && Name == other.Name && Weight == other.Weight && IrEquality.Seq(Endpoints, other.Endpoints) && Protocol == other.Protocol;
+    /// <summary>TLS to the backend (a BackendTLSPolicy), or null for cleartext.</summary>
+    public BackendTlsIr? Tls { get; init; }
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Name, Weight, IrEquality.Hash(Endpoints), Protocol);
+    public bool Equals(WeightedBackendIr? other) =>
+        other is not null && Name == other.Name && Weight == other.Weight && IrEquality.Seq(Endpoints, other.Endpoints)
+        && Protocol == other.Protocol && Tls == other.Tls;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Name, Weight, IrEquality.Hash(Endpoints), Protocol, Tls);
 }

@@ -18,16 +18,23 @@ public sealed record GatewaySnapshot
     /// <summary>Addresses the Gateway should be reachable at (from the spec for now).</summary>
     public ImmutableArray<string> Addresses { get; init; } = [];
 
+    /// <summary>
+    /// The client certificate presented to backends reached over TLS (Gateway <c>spec.tls.backend.clientCertificateRef</c>),
+    /// or null for none.
+    /// </summary>
+    public CertificateIr? BackendClientCertificate { get; init; }
+
     /// <summary>Checks every invariant the data plane relies on and returns every violation found.</summary>
     /// <returns>Errors, each prefixed by the path-like name of the offending element; empty when valid.</returns>
     public ImmutableArray<string> Validate() => SnapshotValidator.Validate(this);
 
     /// <inheritdoc />
     public bool Equals(GatewaySnapshot? other) =>
-        other is not null && Name == other.Name && IrEquality.Seq(Listeners, other.Listeners) && IrEquality.Seq(Addresses, other.Addresses);
+        other is not null && Name == other.Name && IrEquality.Seq(Listeners, other.Listeners) && IrEquality.Seq(Addresses, other.Addresses)
+        && BackendClientCertificate == other.BackendClientCertificate;
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Name, IrEquality.Hash(Listeners), IrEquality.Hash(Addresses));
+    public override int GetHashCode() => HashCode.Combine(Name, IrEquality.Hash(Listeners), IrEquality.Hash(Addresses), BackendClientCertificate);
 
     /// <summary>Prints the snapshot as YAML with certificate and key material redacted.</summary>
     /// <returns>The YAML text.</returns>

@@ -55,6 +55,11 @@ internal static class SnapshotValidator
             protocolByPort[listener.Port] = listener.Protocol;
         }
 
+        if (snapshot.BackendClientCertificate is { } client && (client.CertificatePem.IsDefaultOrEmpty || client.PrivateKeyPem.IsDefaultOrEmpty))
+        {
+            errors.Add($"snapshot/{client.Name}: backend client certificate or key is empty");
+        }
+
         return errors.ToImmutable();
     }
 
@@ -304,6 +309,27 @@ internal static class SnapshotValidator
             if (string.IsNullOrEmpty(endpoint.Host) || endpoint.Port is < 1 or > 65535)
             {
                 errors.Add($"{backend.Name}: endpoint '{endpoint.Host}:{endpoint.Port}' is not a host and a port in 1-65535");
+            }
+        }
+
+        if (backend.Tls is { } tls)
+        {
+            if (string.IsNullOrEmpty(tls.Hostname))
+            {
+                errors.Add($"{backend.Name}/{tls.Name}: backend TLS has no hostname");
+            }
+
+            if (tls.SystemTrust == !tls.CaCertificatesPem.IsDefaultOrEmpty)
+            {
+                errors.Add($"{backend.Name}/{tls.Name}: backend TLS needs either CA certificates or system trust, not both or neither");
+            }
+
+            foreach (var name in tls.SubjectAltNames.NullToEmpty())
+            {
+                if (string.IsNullOrEmpty(name.Value))
+                {
+                    errors.Add($"{backend.Name}/{tls.Name}: empty subject alternative name");
+                }
             }
         }
     }

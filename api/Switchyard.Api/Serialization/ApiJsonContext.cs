@@ -21,6 +21,9 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(WebTransportRoute))]
 [JsonSerializable(typeof(ListenerSet))]
 [JsonSerializable(typeof(Secret))]
+[JsonSerializable(typeof(BackendTlsPolicy))]
+[JsonSerializable(typeof(ConfigMap))]
+[JsonSerializable(typeof(PolicyStatus))]
 [JsonSerializable(typeof(Service))]
 [JsonSerializable(typeof(Namespace))]
 [JsonSerializable(typeof(EndpointSlice))]
@@ -42,6 +45,7 @@ namespace Switchyard.Api.Serialization;
 [JsonSerializable(typeof(KubernetesList<Namespace>))]
 [JsonSerializable(typeof(KubernetesList<EndpointSlice>))]
 [JsonSerializable(typeof(KubernetesList<Lease>))]
+[JsonSerializable(typeof(KubernetesList<BackendTlsPolicy>))]
 [JsonSerializable(typeof(KubernetesList<ConfigMap>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext
 {

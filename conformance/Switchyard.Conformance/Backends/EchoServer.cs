@@ -3,10 +3,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +17,13 @@ namespace Switchyard.Conformance.Backends;
 
 /// <summary>One echo pod: its name, namespace and loopback address.</summary>
 internal sealed record EchoPod(string Name, string Namespace, IPAddress Address);
+
+/// <summary>
+/// TLS of echo pods that serve HTTPS, as echo-basic's <c>TLS_SERVER_CERT</c> / <c>TLS_SERVER_PRIVKEY</c> and
+/// <c>TLS_CLIENT_CACERTS</c> configure it: the serving certificate, and the CAs a client certificate must chain to
+/// (null: none is asked for).
+/// </summary>
+internal sealed record EchoTls(X509Certificate2 Certificate, X509Certificate2Collection? ClientCas);
 
 /// <summary>A request an echo pod answered (for mirror checks, upstream reads the pod's log for the same thing).</summary>
 internal sealed record EchoLogEntry(string Pod, string Namespace, string Method, string Path, string Host, IReadOnlyDictionary<string, string> Headers, DateTimeOffset At);
@@ -40,6 +50,9 @@ internal sealed class EchoServer : IAsyncDisposable
     /// <summary>echo-basic's h2c port: HTTP/2 with prior knowledge, nothing else.</summary>
     public const int H2cPort = 3001;
 
+    /// <summary>The HTTPS port of pods with <see cref="EchoTls"/> (echo-basic's).</summary>
+    public const int TlsPort = 8443;
+
     private readonly Dictionary<IPAddress, EchoPod> pods;
     private readonly WebApplication app;
     private readonly ConcurrentQueue<EchoLogEntry> log = new();
@@ -55,8 +68,8 @@ internal sealed class EchoServer : IAsyncDisposable
 
     public IEnumerable<EchoLogEntry> Log => log;
 
-    /// <summary>Starts one Kestrel server bound to every pod's address and port.</summary>
-    public static async Task<EchoServer> StartAsync(IReadOnlyList<EchoPod> pods, CancellationToken cancellationToken)
+    /// <summary>Starts one Kestrel server bound to every pod's address and port (and <see cref="TlsPort"/> with <paramref name="tls"/>).</summary>
+    public static async Task<EchoServer> StartAsync(IReadOnlyList<EchoPod> pods, CancellationToken cancellationToken, EchoTls? tls = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Switchyard.Conformance.Echo" });
         builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
@@ -70,6 +83,21 @@ internal sealed class EchoServer : IAsyncDisposable
                 {
                     // Kestrel's cleartext HTTP/2-only endpoint is prior knowledge (RFC 9113 §3.3) and refuses HTTP/1.1.
                     k.Listen(pod.Address, port, l => l.Protocols = port == H2cPort ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2);
+                }
+
+                if (tls is not null)
+                {
+                    k.Listen(pod.Address, TlsPort, l =>
+                    {
+                        l.Protocols = HttpProtocols.Http1AndHttp2;
+                        l.UseHttps(new HttpsConnectionAdapterOptions
+                        {
+                            ServerCertificate = tls.Certificate,
+                            CheckCertificateRevocation = false,
+                            ClientCertificateMode = tls.ClientCas is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+                            ClientCertificateValidation = (certificate, _, _) => tls.ClientCas is { } cas && ChainsTo(certificate, cas),
+                        });
+                    });
                 }
             }
         });
@@ -176,7 +204,7 @@ internal sealed class EchoServer : IAsyncDisposable
             }
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        var echoed = new Dictionary<string, object>
         {
             ["path"] = path,
             ["host"] = request.Host.Value ?? "",
@@ -187,7 +215,22 @@ internal sealed class EchoServer : IAsyncDisposable
             ["ingress"] = "",
             ["service"] = "",
             ["pod"] = pod?.Name ?? "",
-        });
+        };
+        if (request.IsHttps && context.Features.Get<ITlsHandshakeFeature>() is { } handshake)
+        {
+            // echo-basic's "tls" block: what the TLS client (the Gateway) sent.
+            echoed["tls"] = new Dictionary<string, object>
+            {
+                ["version"] = handshake.Protocol.ToString(),
+                // Kestrel fills HostName only when it selects certificates by SNI; the stream always knows it.
+                ["serverName"] = context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream.TargetHostName is { Length: > 0 } sni ? sni : handshake.HostName ?? "",
+                ["negotiatedProtocol"] = request.Protocol,
+                ["cipherSuite"] = handshake.NegotiatedCipherSuite?.ToString() ?? "",
+                ["peerCertificates"] = context.Connection.ClientCertificate is { } peer ? new[] { peer.ExportCertificatePem() } : [],
+            };
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(echoed);
         context.Response.ContentType = "application/json";
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
         context.Response.ContentLength = body.Length;
@@ -232,6 +275,16 @@ internal sealed class EchoServer : IAsyncDisposable
         tracks.Enqueue(new TrackLogEntry(pod?.Name ?? "", pod?.Namespace ?? "", context.Request.Path.Value ?? "", trackId,
             context.Request.Headers["X-Track-Type"].ToString(), bytes, DateTimeOffset.UtcNow));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>Whether a client certificate chains to one of <paramref name="cas"/>.</summary>
+    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection cas)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(cas);
+        return chain.Build(certificate);
     }
 
     /// <summary>Go's header canonicalization (<c>x-foo-bar</c> → <c>X-Foo-Bar</c>), which echo-basic reports.</summary>

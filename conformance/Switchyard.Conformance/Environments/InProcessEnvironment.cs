@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json.Nodes;
 using Switchyard.Conformance.Backends;
 using Switchyard.Conformance.Kube;
@@ -182,6 +184,7 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
         var replicas = (int)(Conditions.Long(deployment["spec"], "replicas") ?? 1);
         var labels = deployment["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() as JsonObject ?? [];
         var template = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
+        var tls = await EchoTlsAsync(deployment, ns!, cancellationToken).ConfigureAwait(false);
         EchoServer? echo = null;
         List<EchoPod> pods = [];
         for (var attempt = 0; echo is null; attempt++)
@@ -191,7 +194,7 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
                 $"{name}-{template}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))[..5]}", ns!, new IPAddress([127, loopbackNet, subnet, (byte)i])))];
             try
             {
-                echo = await EchoServer.StartAsync(pods, cancellationToken).ConfigureAwait(false);
+                echo = await EchoServer.StartAsync(pods, cancellationToken, tls).ConfigureAwait(false);
             }
             catch (IOException ex) when (attempt < 10 && ex.InnerException is SocketException or null)
             {
@@ -227,6 +230,75 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
             };
             await Kube.For(KubeObjects.Pods).ReplaceStatusAsync(ns, pod.Name, created, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The TLS an echo-basic container is configured with: <c>TLS_SERVER_CERT</c> and <c>TLS_SERVER_PRIVKEY</c> (and
+    /// <c>TLS_CLIENT_CACERTS</c>) name files of mounted Secret or ConfigMap volumes, read here from the API as the
+    /// kubelet would mount them. Null when the container serves no TLS.
+    /// </summary>
+    private async Task<EchoTls?> EchoTlsAsync(JsonObject deployment, string ns, CancellationToken cancellationToken)
+    {
+        var certPath = ContainerEnv(deployment, "TLS_SERVER_CERT");
+        var keyPath = ContainerEnv(deployment, "TLS_SERVER_PRIVKEY");
+        var caPath = ContainerEnv(deployment, "TLS_CLIENT_CACERTS");
+        if (certPath is null || keyPath is null)
+        {
+            return null;
+        }
+
+        async Task<string> ReadAsync(string path)
+        {
+            var (secret, name, key) = MountedFile(deployment, path);
+            if (secret)
+            {
+                var obj = await Kube.GetAsync(ResourceType.Secrets, ns, name, cancellationToken).ConfigureAwait(false);
+                var data = Conditions.Str(Child(obj, "data"), key) ?? throw new ConformanceException("Secret " + name + " has no " + key);
+                return Encoding.ASCII.GetString(Convert.FromBase64String(data));
+            }
+
+            var configMap = await Kube.GetAsync(ResourceType.ConfigMaps, ns, name, cancellationToken).ConfigureAwait(false);
+            return Conditions.Str(Child(configMap, "data"), key) ?? throw new ConformanceException("ConfigMap " + name + " has no " + key);
+        }
+
+        var certPem = await ReadAsync(certPath).ConfigureAwait(false);
+        var keyPem = await ReadAsync(keyPath).ConfigureAwait(false);
+        var certificate = X509Certificate2.CreateFromPem(certPem, keyPem);
+        X509Certificate2Collection? clientCas = null;
+        if (caPath is not null)
+        {
+            clientCas = [];
+            var caPem = await ReadAsync(caPath).ConfigureAwait(false);
+            clientCas.ImportFromPem(caPem);
+        }
+
+        return new EchoTls(certificate, clientCas);
+    }
+
+    private static JsonNode? Child(JsonNode? node, string key) => node?[key];
+
+    /// <summary>A literal environment variable of the Deployment's first container, or null.</summary>
+    private static string? ContainerEnv(JsonObject deployment, string name)
+    {
+        var container = (Child(Child(Child(Child(deployment, "spec"), "template"), "spec"), "containers") as JsonArray)?.FirstOrDefault();
+        var entry = (Child(container, "env") as JsonArray)?.FirstOrDefault(e => Conditions.Str(e, "name") == name);
+        return entry is null ? null : Conditions.Str(entry, "value");
+    }
+
+    /// <summary>Which Secret or ConfigMap key a file of the Deployment's first container comes from (its volume mounts and items).</summary>
+    private static (bool Secret, string Name, string Key) MountedFile(JsonObject deployment, string path)
+    {
+        var pod = Child(Child(Child(deployment, "spec"), "template"), "spec");
+        var container = (Child(pod, "containers") as JsonArray)?.FirstOrDefault();
+        var mount = (Child(container, "volumeMounts") as JsonArray)?.FirstOrDefault(m => Conditions.Str(m, "mountPath") is { } mp && path.StartsWith(mp.TrimEnd('/') + "/", StringComparison.Ordinal))
+            ?? throw new ConformanceException($"{Names.Read(deployment)}: no volume mounted at {path}");
+        var file = path[(Conditions.Str(mount, "mountPath")!.TrimEnd('/').Length + 1)..];
+        var volume = (Child(pod, "volumes") as JsonArray)?.FirstOrDefault(v => Conditions.Str(v, "name") == Conditions.Str(mount, "name"))
+            ?? throw new ConformanceException($"{Names.Read(deployment)}: no volume {Conditions.Str(mount, "name")}");
+        var secret = Child(volume, "secret");
+        var source = secret ?? Child(volume, "configMap");
+        var key = (Child(source, "items") as JsonArray)?.FirstOrDefault(i => Conditions.Str(i, "path") == file) is { } item ? Conditions.Str(item, "key")! : file;
+        return (secret is not null, Conditions.Str(source, secret is not null ? "secretName" : "name") ?? "", key);
     }
 
     /// <summary>The EndpointSlice controller: one slice per Service with a selector, listing the ready Pods it selects.</summary>

@@ -56,6 +56,12 @@ internal sealed record ExpectedRequest
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyList<string> AbsentHeaders { get; init; } = [];
+
+    /// <summary>The TLS server name the backend must have been sent (upstream's <c>ExpectedRequest.SNI</c>); null: not checked.</summary>
+    public string? Sni { get; init; }
+
+    /// <summary>A PEM certificate the backend must have received from the Gateway as its client certificate; null: not checked.</summary>
+    public string? ClientCertificatePem { get; init; }
 }
 
 /// <summary>The redirect target a 3xx answer must name (upstream's <c>http.RedirectRequest</c>).</summary>

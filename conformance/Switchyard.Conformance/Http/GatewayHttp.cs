@@ -25,6 +25,12 @@ internal sealed class TlsExchange
 /// <summary>The echo backend's report of the request it received (upstream echo-basic's JSON).</summary>
 internal sealed record EchoedRequest(string Path, string Host, string Method, IReadOnlyDictionary<string, string[]> Headers, string Namespace, string Pod)
 {
+    /// <summary>The TLS server name the backend was sent, when it served TLS (echo-basic's <c>tls.serverName</c>).</summary>
+    public string? TlsServerName { get; init; }
+
+    /// <summary>The client certificates the backend received, PEM (echo-basic's <c>tls.peerCertificates</c>).</summary>
+    public IReadOnlyList<string> TlsPeerCertificates { get; init; } = [];
+
     public static EchoedRequest? TryParse(string body)
     {
         try
@@ -46,7 +52,18 @@ internal sealed record EchoedRequest(string Path, string Host, string Method, IR
             }
 
             string S(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-            return new EchoedRequest(S("path"), S("host"), S("method"), headers, S("namespace"), S("pod"));
+            string? serverName = null;
+            var peers = new List<string>();
+            if (root.TryGetProperty("tls", out var tls) && tls.ValueKind == JsonValueKind.Object)
+            {
+                serverName = tls.TryGetProperty("serverName", out var sn) && sn.ValueKind == JsonValueKind.String ? sn.GetString() : null;
+                if (tls.TryGetProperty("peerCertificates", out var pc) && pc.ValueKind == JsonValueKind.Array)
+                {
+                    peers.AddRange(pc.EnumerateArray().Select(v => v.GetString() ?? ""));
+                }
+            }
+
+            return new EchoedRequest(S("path"), S("host"), S("method"), headers, S("namespace"), S("pod")) { TlsServerName = serverName, TlsPeerCertificates = peers };
         }
         catch (JsonException)
         {
@@ -243,6 +260,16 @@ internal sealed class GatewayHttp : IDisposable
             {
                 return $"answered by pod {echo.Pod}, expected a pod of {backend}";
             }
+
+            if (er?.Sni is { } sni && !string.Equals(echo.TlsServerName, sni, StringComparison.Ordinal))
+            {
+                return $"backend was sent TLS server name '{echo.TlsServerName ?? "<none>"}', expected '{sni}'";
+            }
+
+            if (er?.ClientCertificatePem is { } clientPem && !echo.TlsPeerCertificates.Any(p => SamePem(p, clientPem)))
+            {
+                return $"backend did not receive the expected client certificate ({echo.TlsPeerCertificates.Count} received)";
+            }
         }
         else if (expected.RedirectRequest is { } redirect && actual.StatusCode is >= 300 and < 400)
         {
@@ -352,6 +379,13 @@ internal sealed class GatewayHttp : IDisposable
             }
         },
     });
+
+    /// <summary>Two PEM texts of the same certificate, whatever their line breaks.</summary>
+    private static bool SamePem(string a, string b)
+    {
+        static string Norm(string s) => new([.. s.Where(c => !char.IsWhiteSpace(c))]);
+        return string.Equals(Norm(a), Norm(b), StringComparison.Ordinal);
+    }
 
     private static string HostOnly(string hostPort)
     {

@@ -18,7 +18,7 @@ internal sealed class KubeObjects(KubernetesClient client)
         ResourceType.Namespaces, ResourceType.Services, ResourceType.Secrets, ResourceType.ConfigMaps, ResourceType.EndpointSlices,
         ResourceType.CustomResourceDefinitions, Pods, Deployments,
         KubernetesResources.GatewayClasses, KubernetesResources.Gateways, KubernetesResources.HttpRoutes, KubernetesResources.ReferenceGrants,
-        KubernetesResources.WebTransportRoutes, KubernetesResources.ListenerSets,
+        KubernetesResources.WebTransportRoutes, KubernetesResources.ListenerSets, KubernetesResources.BackendTlsPolicies,
     ];
 
     public KubernetesClient Client { get; } = client;

@@ -274,6 +274,56 @@ internal sealed class Waiters(KubeObjects kube, string controllerName, TimeSpan 
         }
     }
 
+    /// <summary>
+    /// Upstream's <c>BackendTLSPolicyMustHaveCondition</c>: every ancestor's conditions were computed from the latest
+    /// generation, and the ancestor entry for <paramref name="gw"/> has <paramref name="condition"/>.
+    /// </summary>
+    public Task BackendTlsPolicyMustHaveConditionAsync(NN policy, NN gw, ExpectedCondition condition, CancellationToken ct) =>
+        Poll.UntilAsync($"BackendTLSPolicy {policy} ancestor {gw} {condition}", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.BackendTlsPolicies, policy.Namespace, policy.Name, c).ConfigureAwait(false);
+            if (obj is null)
+            {
+                return (false, "not found");
+            }
+
+            var generation = Conditions.Generation(obj);
+            var ancestors = obj["status"]?["ancestors"] as JsonArray ?? [];
+            foreach (var ancestor in ancestors)
+            {
+                var conditions = ancestor?["conditions"] as JsonArray;
+                if (conditions?.FirstOrDefault(x => Conditions.Long(x, "observedGeneration") != generation) is { } stale)
+                {
+                    return (false, $"{Conditions.Str(stale, "type")} of ancestor {Conditions.Str(ancestor?["ancestorRef"], "name")} is from generation {Conditions.Long(stale, "observedGeneration")}, not {generation}");
+                }
+            }
+
+            var entry = ancestors.FirstOrDefault(a => Conditions.Str(a?["ancestorRef"], "name") == gw.Name
+                && (Conditions.Str(a?["ancestorRef"], "namespace") ?? gw.Namespace) == gw.Namespace);
+            if (entry is null)
+            {
+                return (false, $"no ancestor entry for {gw} ({ancestors.Count} ancestors)");
+            }
+
+            return (Conditions.Has(entry["conditions"] as JsonArray, condition, null, out var why), why);
+        }, ct);
+
+    /// <summary>Upstream's <c>GatewayMustHaveLatestConditions</c>: every Gateway condition was computed from the latest generation.</summary>
+    public Task GatewayMustHaveLatestConditionsAsync(NN gw, CancellationToken ct) =>
+        Poll.UntilAsync($"Gateway {gw} conditions of the latest generation", timeout, async c =>
+        {
+            var obj = await kube.TryGetAsync(KubernetesResources.Gateways, gw.Namespace, gw.Name, c).ConfigureAwait(false);
+            var conditions = obj?["status"]?["conditions"] as JsonArray;
+            if (obj is null || conditions is null || conditions.Count == 0)
+            {
+                return (false, "no conditions");
+            }
+
+            var generation = Conditions.Generation(obj);
+            return (conditions.All(x => Conditions.Long(x, "observedGeneration") == generation), Conditions.Describe(conditions) + $" (generation {generation})");
+        }, ct);
+
+
     private static bool SameGateway(JsonNode? parentRef, string routeNamespace, NN gw) => SameParent(parentRef, routeNamespace, gw, "Gateway");
 
     private static bool SameParent(JsonNode? parentRef, string routeNamespace, NN gw, string kind) =>
@@ -300,4 +350,5 @@ internal static class Kinds
     public static ResourceType WebTransportRoute => KubernetesResources.WebTransportRoutes;
 
     public static ResourceType ListenerSet => KubernetesResources.ListenerSets;
+    public static ResourceType BackendTlsPolicy => KubernetesResources.BackendTlsPolicies;
 }

@@ -9,6 +9,7 @@ internal static class AllTests
             .. HttpProtocolFeatureTests.All(),
             .. ListenerSetTests.All(),
             .. FrontendTlsTests.All(),
+            .. BackendTlsPolicyTests.All(),
         ];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>

@@ -85,7 +85,13 @@ public static class ConformanceRunner
             // :: Step 2
             var setup = new TestContext(env, http, options.GatewayClassName, controllerName, placeholders, options, log, cancellationToken);
             log($"conformance: {env.Mode} mode, GatewayClass {options.GatewayClassName} ({controllerName})");
-            await setup.ApplyAsync("base.yaml", cleanup: false).ConfigureAwait(false);
+            // Namespaces first, then the generated TLS material, then the rest: echo pods that serve TLS read their
+            // Secrets and ConfigMaps when they start.
+            foreach (var ns in SuiteManifests.Load("base.yaml", placeholders).Where(o => o["kind"]?.GetValue<string>() == "Namespace"))
+            {
+                await setup.ApplyObjectAsync(ns, cleanup: false).ConfigureAwait(false);
+            }
+
             await setup.ApplyObjectAsync(TlsSecret(TestContext.Infra, "tls-validity-checks-certificate", ["*.org", "example.org", "second-example.org", "*.wildcard.org", "secure.test.com"]), cleanup: false).ConfigureAwait(false);
             await setup.ApplyObjectAsync(TlsSecret(TestContext.WebBackend, "certificate", ["*.example.com", "example.com"]), cleanup: false).ConfigureAwait(false);
             foreach (var (caName, clientName, commonName) in new[] { ("tls-validity-checks-ca-certificate", "tls-validity-checks-client-certificate", "default"), ("tls-validity-checks-per-port-ca-certificate", "tls-validity-checks-per-port-client-certificate", "per-port") })
@@ -95,6 +101,12 @@ public static class ConformanceRunner
                 await setup.ApplyObjectAsync(client, cleanup: false).ConfigureAwait(false);
             }
 
+            foreach (var obj in BackendTlsMaterial(TestContext.Infra))
+            {
+                await setup.ApplyObjectAsync(obj, cleanup: false).ConfigureAwait(false);
+            }
+
+            await setup.ApplyAsync("base.yaml", cleanup: false).ConfigureAwait(false);
             if (options.Kubeconfig is not null)
             {
                 await DeploymentsMustBeReadyAsync(setup, cancellationToken).ConfigureAwait(false);
@@ -189,6 +201,67 @@ public static class ConformanceRunner
                 var pending = list.Items.Where(d => (Conditions.Long(d["status"], "readyReplicas") ?? 0) < (Conditions.Long(d["spec"], "replicas") ?? 1)).Select(d => Names.Read(d).Name).ToList();
                 return (pending.Count == 0, "not ready: " + string.Join(", ", pending));
             }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Upstream's backend TLS material: a CA (ConfigMap <c>tls-checks-ca-certificate</c>, key <c>ca.crt</c>), the TLS
+    /// backends' serving certificate it signed (Secret <c>tls-checks-certificate</c>: abc.example.com,
+    /// other.example.com and the URI spiffe://abc.example.com/test-identity) and a client certificate it signed for
+    /// Gateways to present to backends (Secret <c>tls-checks-client-certificate</c>).
+    /// </summary>
+    internal static IEnumerable<JsonObject> BackendTlsMaterial(string ns)
+    {
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=gateway-conformance-ca", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(30));
+
+        yield return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "ConfigMap",
+            ["metadata"] = new JsonObject { ["name"] = "tls-checks-ca-certificate", ["namespace"] = ns },
+            ["data"] = new JsonObject { ["ca.crt"] = ca.ExportCertificatePem() + "\n" },
+        };
+
+        var server = new SubjectAlternativeNameBuilder();
+        server.AddDnsName("abc.example.com");
+        server.AddDnsName("other.example.com");
+        server.AddUri(new Uri("spiffe://abc.example.com/test-identity"));
+        yield return Signed(ns, "tls-checks-certificate", "abc.example.com", server.Build(), "1.3.6.1.5.5.7.3.1");
+
+        var client = new SubjectAlternativeNameBuilder();
+        client.AddDnsName("gateway.example.com");
+        yield return Signed(ns, "tls-checks-client-certificate", "gateway-conformance-client", client.Build(), "1.3.6.1.5.5.7.3.2");
+
+        JsonObject Signed(string secretNs, string name, string commonName, X509Extension san, string usage)
+        {
+            using var key = RSA.Create(2048);
+            var request = new CertificateRequest("CN=" + commonName, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            request.CertificateExtensions.Add(san);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+            var serial = RandomNumberGenerator.GetBytes(16);
+            serial[0] &= 0x7F; // RFC 5280 §4.1.2.2: a positive integer.
+            using var cert = request.Create(ca, now.AddMinutes(-5), now.AddDays(30), serial);
+            return new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Secret",
+                ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = secretNs },
+                ["type"] = "kubernetes.io/tls",
+                ["data"] = new JsonObject
+                {
+                    ["tls.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(cert.ExportCertificatePem())),
+                    ["tls.key"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem())),
+                },
+            };
         }
     }
 

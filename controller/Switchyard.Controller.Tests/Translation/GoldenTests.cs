@@ -82,6 +82,12 @@ public sealed class GoldenTests
             root["listenerSets"] = Statuses(result.Statuses.ListenerSets, ApiJsonContext.Default.ListenerSetStatus);
         }
 
+        if (!result.Statuses.BackendTlsPolicies.IsEmpty)
+        {
+            // Only cases with policies show the key, so the other cases' expected files stay as they were.
+            root["backendTlsPolicies"] = Statuses(result.Statuses.BackendTlsPolicies, ApiJsonContext.Default.PolicyStatus);
+        }
+
         return YamlEmitter.Emit(root);
     }
 

@@ -37,6 +37,7 @@ public static partial class ManifestDecoder
         [("v1", "Namespace")] = (ApiJsonContext.Strict.Namespace, false),
         [("discovery.k8s.io/v1", "EndpointSlice")] = (ApiJsonContext.Strict.EndpointSlice, true),
         [("v1", "ConfigMap")] = (ApiJsonContext.Strict.ConfigMap, true),
+        [(GatewayApiNames.V1, "BackendTLSPolicy")] = (ApiJsonContext.Strict.BackendTlsPolicy, true),
     };
 
     /// <summary>Decodes every document of a YAML text.</summary>

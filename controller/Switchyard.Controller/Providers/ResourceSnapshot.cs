@@ -36,6 +36,7 @@ public sealed class ResourceSnapshot
         EndpointSlices = sorted.OfType<EndpointSlice>().ToImmutableArray();
         Namespaces = sorted.OfType<Namespace>().ToImmutableArray();
         ConfigMaps = sorted.OfType<ConfigMap>().ToImmutableArray();
+        BackendTlsPolicies = sorted.OfType<BackendTlsPolicy>().ToImmutableArray();
         slicesByService = EndpointSlices
             .Where(s => s.Metadata.Labels?.ContainsKey(EndpointSlice.ServiceNameLabel) == true)
             .ToLookup(s => (s.Metadata.Namespace ?? "", s.Metadata.Labels![EndpointSlice.ServiceNameLabel]));
@@ -77,6 +78,9 @@ public sealed class ResourceSnapshot
     /// <summary>ConfigMaps, sorted by namespace and name.</summary>
     public ImmutableArray<ConfigMap> ConfigMaps { get; }
 
+    /// <summary>BackendTLSPolicies, sorted by namespace and name.</summary>
+    public ImmutableArray<BackendTlsPolicy> BackendTlsPolicies { get; }
+
     /// <summary>Number of objects.</summary>
     public int Count => index.Count;
 
@@ -104,6 +108,7 @@ public sealed class ResourceSnapshot
             EndpointSlice => "EndpointSlice",
             Namespace => "Namespace",
             ConfigMap => "ConfigMap",
+            BackendTlsPolicy => "BackendTLSPolicy",
             _ => o.Kind ?? o.GetType().Name,
         };
     }

@@ -82,6 +82,41 @@ internal static class StatusMerge
         return new RouteStatus { Parents = parents };
     }
 
+    /// <summary>
+    /// Policy status: this controller's <c>ancestors</c> entries are replaced by the computed ones, other controllers'
+    /// stay where they are (the same rule as route <c>parents</c>).
+    /// </summary>
+    public static PolicyStatus Merge(PolicyStatus? current, PolicyStatus computed, string controllerName, long? generation, DateTimeOffset now)
+    {
+        var old = current?.Ancestors ?? [];
+        var ours = computed.Ancestors.Select(entry =>
+        {
+            var previous = old.Find(p => p.ControllerName == controllerName && SameParent(p.AncestorRef, entry.AncestorRef));
+            return (Previous: previous, Merged: new PolicyAncestorStatus
+            {
+                AncestorRef = entry.AncestorRef,
+                ControllerName = controllerName,
+                Conditions = MergeConditions(previous?.Conditions, entry.Conditions, generation, now, keepForeign: false),
+            });
+        }).ToList();
+
+        var ancestors = new List<PolicyAncestorStatus>();
+        foreach (var p in old)
+        {
+            if (p.ControllerName != controllerName)
+            {
+                ancestors.Add(p);
+            }
+            else if (ours.FindIndex(o => ReferenceEquals(o.Previous, p)) is var i and >= 0 && !ancestors.Contains(ours[i].Merged))
+            {
+                ancestors.Add(ours[i].Merged);
+            }
+        }
+
+        ancestors.AddRange(ours.Select(o => o.Merged).Where(m => !ancestors.Contains(m)));
+        return new PolicyStatus { Ancestors = ancestors };
+    }
+
     /// <summary>Structural equality of two statuses through their JSON form (what the API server stores).</summary>
     public static bool JsonEquals<T>(T? a, T? b, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
         where T : class =>

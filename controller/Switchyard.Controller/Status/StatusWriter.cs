@@ -61,6 +61,7 @@ public sealed class StatusWriter
     private readonly ResourceClient<HttpRoute> httpRoutes;
     private readonly ResourceClient<WebTransportRoute> webTransportRoutes;
     private readonly ResourceClient<ListenerSet> listenerSets;
+    private readonly ResourceClient<BackendTlsPolicy> backendTlsPolicies;
 
     // What we last wrote per object: lets a pass skip an object whose cached copy predates our own write.
     private readonly ConcurrentDictionary<string, (string? ResourceVersion, JsonNode? Status)> lastWritten = new(StringComparer.Ordinal);
@@ -78,6 +79,7 @@ public sealed class StatusWriter
         httpRoutes = client.Resource(KubernetesResources.HttpRoutes, ApiJsonContext.Default.HttpRoute);
         webTransportRoutes = client.Resource(KubernetesResources.WebTransportRoutes, ApiJsonContext.Default.WebTransportRoute);
         listenerSets = client.Resource(KubernetesResources.ListenerSets, ApiJsonContext.Default.ListenerSet);
+        backendTlsPolicies = client.Resource(KubernetesResources.BackendTlsPolicies, ApiJsonContext.Default.BackendTlsPolicy);
     }
 
     /// <summary>Total statuses patched by this writer.</summary>
@@ -122,6 +124,12 @@ public sealed class StatusWriter
         {
             outcomes.Add(await WriteOneAsync(listenerSets, "ListenerSet", s, snapshot.Get<ListenerSet>("ListenerSet", s.Namespace, s.Name),
                 o => o.Status, (cur, comp, gen, now) => StatusMerge.Merge(cur, comp, gen, now), ApiJsonContext.Default.ListenerSetStatus, cancellationToken).ConfigureAwait(false));
+        }
+
+        foreach (var s in statuses.BackendTlsPolicies)
+        {
+            outcomes.Add(await WriteOneAsync(backendTlsPolicies, "BackendTLSPolicy", s, snapshot.Get<BackendTlsPolicy>("BackendTLSPolicy", s.Namespace, s.Name),
+                o => o.Status, (cur, comp, gen, now) => StatusMerge.Merge(cur, comp, controller, gen, now), ApiJsonContext.Default.PolicyStatus, cancellationToken).ConfigureAwait(false));
         }
 
         return new StatusWriteReport(outcomes.Count(o => o == Outcome.Written), outcomes.Count(o => o == Outcome.Unchanged), outcomes.Count(o => o == Outcome.Failed));

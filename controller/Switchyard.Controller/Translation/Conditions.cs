@@ -39,6 +39,8 @@ internal static class Cond
     public const string NoMatchingParent = "NoMatchingParent";
     public const string InvalidKind = "InvalidKind";
     public const string BackendNotFound = "BackendNotFound";
+
+    public const string InvalidClientCertificateRef = "InvalidClientCertificateRef";
 }
 
 /// <summary>

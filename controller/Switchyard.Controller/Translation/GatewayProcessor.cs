@@ -14,8 +14,9 @@ namespace Switchyard.Controller.Translation;
 /// certificate references. Route attachment comes later; statuses are committed by <see cref="StatusProcessor"/>.
 /// </summary>
 /// <remarks>
-/// Steps per Gateway: 1. Gateway-level checks (parameters). 2. Per listener: protocol, allowed kinds, TLS (with
-/// the port's client certificate validation). 3. Conflicts between listeners sharing a port.
+/// Steps per Gateway: 1. Gateway-level checks (parameters, the backend client certificate). 2. Per listener:
+/// protocol, allowed kinds, TLS (with the port's client certificate validation). 3. Conflicts between listeners
+/// sharing a port.
 /// </remarks>
 internal sealed class GatewayProcessor : ITranslationProcessor
 {
@@ -40,6 +41,11 @@ internal sealed class GatewayProcessor : ITranslationProcessor
                 state.Accepted = false;
                 state.Conditions.Set(Cond.Accepted, false, Cond.InvalidParameters, $"infrastructure.parametersRef {p.Group}/{p.Kind} {p.Name} is not supported");
                 state.Conditions.Set(Cond.Programmed, false, Cond.Invalid, "Gateway is not accepted");
+            }
+
+            if (gateway.Spec.Tls?.Backend?.ClientCertificateRef is { } clientRef)
+            {
+                ResolveBackendClientCertificate(context, state, clientRef);
             }
 
             // :: Step 2
@@ -195,6 +201,43 @@ internal sealed class GatewayProcessor : ITranslationProcessor
 
             state.Tls = resolved with { ClientValidation = clientValidation };
         }
+    }
+
+    /// <summary>
+    /// Resolves <c>spec.tls.backend.clientCertificateRef</c> into the Gateway-level ResolvedRefs condition. An invalid
+    /// reference leaves the Gateway accepted (GEP-3155): backends are then reached without a client certificate.
+    /// </summary>
+    private static void ResolveBackendClientCertificate(TranslationContext context, GatewayState gateway, SecretObjectReference reference)
+    {
+        var group = reference.Group ?? "";
+        var kind = reference.Kind ?? "Secret";
+        var ns = string.IsNullOrEmpty(reference.Namespace) ? gateway.Namespace : reference.Namespace;
+        if (group.Length != 0 || kind != "Secret")
+        {
+            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidClientCertificateRef, $"tls.backend.clientCertificateRef kind {kind} in group \"{group}\" is not supported; only Secret is");
+            return;
+        }
+
+        if (!References.Permitted(context.Snapshot, GatewayApiNames.Group, "Gateway", gateway.Namespace, "", "Secret", ns, reference.Name))
+        {
+            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.RefNotPermitted, $"Secret {ns}/{reference.Name} is in another namespace and no ReferenceGrant allows it");
+            return;
+        }
+
+        if (context.Snapshot.GetSecret(ns, reference.Name) is not { } secret)
+        {
+            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidClientCertificateRef, $"Secret {ns}/{reference.Name} not found");
+            return;
+        }
+
+        if (LoadCertificate(secret) is not { } certificate)
+        {
+            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidClientCertificateRef, $"Secret {ns}/{reference.Name} does not hold a valid PEM certificate and private key in tls.crt and tls.key");
+            return;
+        }
+
+        gateway.BackendClientCertificate = certificate with { Name = $"secret/{ns}/{reference.Name}" };
+        gateway.Conditions.Set(Cond.ResolvedRefs, true, Cond.ResolvedRefs, "all references are resolved");
     }
 
     /// <summary>Reads a TLS Secret; null when the certificate or key is missing or does not parse.</summary>

@@ -34,10 +34,11 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
             var translated = new List<(int Index, HttpRouteRule Rule, List<HttpRouteIr> Matches)>();
             string? invalidMessage = null;
             string? refReason = null, refMessage = null;
+            var reached = new HashSet<PolicyTarget>();
             for (var i = 0; i < rules.Count; i++)
             {
                 var problems = new List<string>();
-                var irs = TranslateRule(context, route, routeName, i, rules[i], problems, ref refReason, ref refMessage);
+                var irs = TranslateRule(context, route, routeName, i, rules[i], problems, reached, ref refReason, ref refMessage);
                 if (problems.Count > 0)
                 {
                     invalidMessage ??= $"rule {i}: {problems[0]}";
@@ -59,6 +60,13 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                 }
 
                 ours = true;
+                foreach (var target in reached)
+                {
+                    // The Gateway reaches these Service ports through this route (directly or through one of its
+                    // ListenerSets): it is an ancestor of their policies.
+                    context.Policies.Reached(target, parent.Gateway);
+                }
+
                 var attachment = Attachment.Attach(context, parent, parentRef, ns, GatewayProcessor.HttpRouteKind, route.Spec.Hostnames);
                 parents.Add(Attachment.ParentStatus(context, parentRef, generation, attachment, translated.Count, invalidMessage, refReason, refMessage));
 
@@ -112,7 +120,7 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
         rule,
         match);
 
-    private static List<HttpRouteIr> TranslateRule(TranslationContext context, HttpRoute route, string routeName, int index, HttpRouteRule rule, List<string> problems, ref string? refReason, ref string? refMessage)
+    private static List<HttpRouteIr> TranslateRule(TranslationContext context, HttpRoute route, string routeName, int index, HttpRouteRule rule, List<string> problems, HashSet<PolicyTarget> reached, ref string? refReason, ref string? refMessage)
     {
         var ns = route.Metadata.Namespace ?? "";
         var filters = TranslateFilters(context, ns, rule.Filters, problems, ref refReason, ref refMessage, out var mirrors);
@@ -144,10 +152,23 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                 problems.Add("backendRefs[].filters support only RequestHeaderModifier and ResponseHeaderModifier");
             }
 
+            var backend = resolution.Backend;
+            var refused = false;
+            if (resolution.Resolved && BackendTlsPolicies.TargetOf(context.Snapshot, ns, backendRef) is { } target)
+            {
+                reached.Add(target);
+                if (context.Policies.For(target) is { } policy)
+                {
+                    // A policy without a usable CA refuses its backend (500) rather than letting it be reached in the clear.
+                    backend = backend with { Tls = policy.Tls };
+                    refused = policy.Tls is null;
+                }
+            }
+
             backends.Add(new HttpBackendIr
             {
-                Backend = resolution.Backend,
-                Invalid = !resolution.Resolved,
+                Backend = backend,
+                Invalid = !resolution.Resolved || refused,
                 RequestHeaders = backendFilters.RequestHeaders,
                 ResponseHeaders = backendFilters.ResponseHeaders,
             });

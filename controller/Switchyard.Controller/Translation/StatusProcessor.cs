@@ -112,6 +112,7 @@ internal sealed class StatusProcessor : ITranslationProcessor
             Name = $"{gateway.Namespace}/{gateway.Name}",
             Listeners = [.. listeners],
             Addresses = [.. (gateway.Gateway.Spec.Addresses ?? []).Where(a => !string.IsNullOrEmpty(a.Value)).Select(a => a.Value!)],
+            BackendClientCertificate = gateway.BackendClientCertificate,
         };
     }
 }

@@ -13,6 +13,9 @@ public static class SupportedFeatures
     /// <summary>The extended features of the GATEWAY-HTTP profile that Switchyard supports, sorted.</summary>
     public static IReadOnlyList<string> Extended { get; } =
     [
+        "BackendTLSPolicy",
+        "BackendTLSPolicySANValidation",
+        "GatewayBackendClientCertificate",
         "GatewayFrontendClientCertificateValidation",
         "GatewayFrontendClientCertificateValidationInsecureFallback",
         "GatewayHTTPListenerIsolation",

@@ -41,6 +41,11 @@ internal sealed class TranslationContext
 
     public List<GatewaySnapshot> Snapshots { get; } = [];
 
+    public List<ObjectStatus<PolicyStatus>> BackendTlsPolicyStatuses { get; } = [];
+
+    /// <summary>The BackendTLSPolicies in force, by target Service port; filled by <see cref="BackendTlsPolicyProcessor"/>.</summary>
+    public BackendTlsPolicies Policies { get; set; } = BackendTlsPolicies.Empty;
+
     public GatewayState? FindGateway(string ns, string name) =>
         Gateways.Find(g => g.Gateway.Metadata.Namespace == ns && g.Gateway.Metadata.Name == name);
 
@@ -81,6 +86,9 @@ internal sealed class GatewayState
 
     /// <summary>False when the Gateway itself is not accepted (routes cannot attach).</summary>
     public bool Accepted { get; set; } = true;
+
+    /// <summary>The client certificate for backends reached over TLS (<c>spec.tls.backend.clientCertificateRef</c>), when valid.</summary>
+    public CertificateIr? BackendClientCertificate { get; set; }
 
     /// <summary>ListenerSets naming this Gateway as parent, in precedence order (oldest first, then namespace/name).</summary>
     public List<ListenerSetState> ListenerSets { get; } = [];

@@ -8,8 +8,9 @@ namespace Switchyard.Controller.Translation;
 /// </summary>
 /// <remarks>
 /// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts); 2b. ListenerSets merged
-/// into their parent Gateways. 3. HTTPRoutes.
-/// 4. WebTransportRoutes. 5. Snapshots and Gateway/listener statuses.
+/// into their parent Gateways. 3. BackendTLSPolicies (validity, conflicts, TLS settings per Service port).
+/// 4. HTTPRoutes. 5. WebTransportRoutes. 6. BackendTLSPolicy statuses per ancestor Gateway. 7. Snapshots and
+/// Gateway/listener statuses.
 /// </remarks>
 public static class Translator
 {
@@ -27,9 +28,11 @@ public static class Translator
             new GatewayClassProcessor(),   // :: Step 1
             new GatewayProcessor(),        // :: Step 2
             new ListenerSetProcessor(),    // :: Step 2b
-            new HttpRouteProcessor(),      // :: Step 3
-            new WebTransportRouteProcessor(), // :: Step 4
-            new StatusProcessor(),         // :: Step 5
+            new BackendTlsPolicyProcessor(), // :: Step 3
+            new HttpRouteProcessor(),      // :: Step 4
+            new WebTransportRouteProcessor(), // :: Step 5
+            new BackendTlsPolicyStatusProcessor(), // :: Step 6
+            new StatusProcessor(),         // :: Step 7
         ];
         foreach (var processor in processors)
         {
@@ -45,6 +48,7 @@ public static class Translator
                 HttpRoutes = [.. context.HttpRouteStatuses],
                 WebTransportRoutes = [.. context.WebTransportRouteStatuses],
                 ListenerSets = [.. context.ListenerSetStatuses],
+                BackendTlsPolicies = [.. context.BackendTlsPolicyStatuses],
             },
             Snapshots = [.. context.Snapshots.OrderBy(s => s.Name, StringComparer.Ordinal)],
         };

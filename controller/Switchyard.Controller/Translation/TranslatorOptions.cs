@@ -49,6 +49,12 @@ public sealed record TranslationStatuses
 
     /// <summary>ListenerSets whose parent is one of this controller's Gateways.</summary>
     public ImmutableArray<ObjectStatus<ListenerSetStatus>> ListenerSets { get; init; } = [];
+
+    /// <summary>
+    /// BackendTLSPolicies with an ancestor (a Gateway) of this controller, or that had one: only this controller's
+    /// <c>ancestors</c> entries, merged by the status writer with other controllers' entries.
+    /// </summary>
+    public ImmutableArray<ObjectStatus<PolicyStatus>> BackendTlsPolicies { get; init; } = [];
 }
 
 /// <summary>What a translation produces.</summary>

@@ -17,6 +17,10 @@ public static class IrPrinter
         return Obj(
             ("name", snapshot.Name),
             ("addresses", Arr(snapshot.Addresses, a => JsonValue.Create(a))),
+            ("backendClientCertificate", snapshot.BackendClientCertificate is not { } client ? null : Obj(
+                ("name", client.Name),
+                ("certificatePem", Redacted(client.CertificatePem)),
+                ("privateKeyPem", Redacted(client.PrivateKeyPem)))),
             ("listeners", Arr(snapshot.Listeners, Listener)));
     }
 
@@ -124,7 +128,13 @@ public static class IrPrinter
         ("name", b.Name),
         ("weight", b.Weight),
         ("protocol", b.Protocol == BackendProtocol.Http1 ? null : b.Protocol.ToString()),
-        ("endpoints", Arr(b.Endpoints, e => JsonValue.Create(e.ToString()))));
+        ("endpoints", Arr(b.Endpoints, e => JsonValue.Create(e.ToString()))),
+        ("tls", b.Tls is not { } tls ? null : Obj(
+            ("name", tls.Name),
+            ("hostname", tls.Hostname),
+            ("systemTrust", tls.SystemTrust ? true : null),
+            ("caCertificatesPem", tls.CaCertificatesPem.IsDefaultOrEmpty ? null : $"[{tls.CaCertificatesPem.Length} bytes]"),
+            ("subjectAltNames", Arr(tls.SubjectAltNames, n => Obj(("type", n.Type.ToString()), ("value", n.Value)))))));
 
     private static JsonObject Path(PathMatchIr p) => Obj(("type", p.Type.ToString()), ("value", p.Value));
 

@@ -54,6 +54,9 @@ internal sealed class ForwardPlan
 
     /// <summary>The request's <c>Origin</c>, set with <see cref="Cors"/>.</summary>
     public string? Origin { get; init; }
+
+    /// <summary>The backend's TLS client (a BackendTLSPolicy), or null to send in the clear.</summary>
+    public BackendTlsClient? Tls { get; init; }
 }
 
 /// <summary>
@@ -173,7 +176,8 @@ internal sealed partial class HttpForwarder
         HttpResponseMessage response;
         try
         {
-            response = await _invoker.SendAsync(outgoing, deadline.Token).ConfigureAwait(false);
+            // Under a BackendTLSPolicy the URI stays http: the policy's client opens TLS below HTTP (see BackendTlsClient).
+            response = await (plan.Tls?.Invoker ?? _invoker).SendAsync(outgoing, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
         {
@@ -402,6 +406,11 @@ internal sealed partial class HttpForwarder
         if (content is { BackendFailed: true })
         {
             return ProxyError.RequestBodyBackend;
+        }
+
+        if (BackendTlsFailures.IsTlsFailure(ex))
+        {
+            return ProxyError.BackendTlsHandshake;
         }
 
         if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError }

@@ -29,6 +29,9 @@ public enum ProxyError
     /// <summary>The request was sent but no valid response came (502).</summary>
     BackendError,
 
+    /// <summary>The TLS handshake with the backend failed: its certificate was refused under the BackendTLSPolicy, or it refused ours (502).</summary>
+    BackendTlsHandshake,
+
     /// <summary>The route's <c>timeouts.request</c> or <c>timeouts.backendRequest</c> elapsed before the response (504).</summary>
     RequestTimedOut,
 
@@ -60,6 +63,7 @@ public static class ProxyErrors
         ProxyError.NoHealthyEndpoints => StatusCodes.Status503ServiceUnavailable,
         ProxyError.ConnectFailed => StatusCodes.Status503ServiceUnavailable,
         ProxyError.BackendError => StatusCodes.Status502BadGateway,
+        ProxyError.BackendTlsHandshake => StatusCodes.Status502BadGateway,
         ProxyError.RequestTimedOut => StatusCodes.Status504GatewayTimeout,
         ProxyError.RequestBodyClient => StatusCodes.Status400BadRequest,
         ProxyError.RequestBodyBackend => StatusCodes.Status502BadGateway,

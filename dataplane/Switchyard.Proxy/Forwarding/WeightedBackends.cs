@@ -7,7 +7,8 @@ namespace Switchyard.Proxy.Forwarding;
 /// <param name="Error"><see cref="ProxyError.None"/> when <paramref name="Endpoint"/> is set.</param>
 /// <param name="Backend">The backend picked by weight, when one was.</param>
 /// <param name="Endpoint">The endpoint to send to.</param>
-internal readonly record struct BackendChoice(ProxyError Error, HttpBackendIr? Backend, EndpointIr? Endpoint);
+/// <param name="Tls">The TLS client for the backend (a BackendTLSPolicy), or null for cleartext.</param>
+internal readonly record struct BackendChoice(ProxyError Error, HttpBackendIr? Backend, EndpointIr? Endpoint, BackendTlsClient? Tls = null);
 
 /// <summary>
 /// The backends of one route, chosen per request in proportion to their weights; endpoints of a backend take turns.
@@ -20,7 +21,9 @@ internal sealed class WeightedBackends
     private readonly int _total;
 
     /// <summary>Prepares the cumulative weights.</summary>
-    public WeightedBackends(ImmutableArray<HttpBackendIr> backends)
+    /// <param name="backends">The route's backends.</param>
+    /// <param name="tls">Gives the TLS client of a backend under a BackendTLSPolicy; null when none is expected.</param>
+    public WeightedBackends(ImmutableArray<HttpBackendIr> backends, Func<BackendTlsIr, BackendTlsClient>? tls = null)
     {
         var entries = new List<Entry>();
         var total = 0;
@@ -32,7 +35,7 @@ internal sealed class WeightedBackends
             }
 
             total = checked(total + backend.Backend.Weight);
-            entries.Add(new Entry(backend, total));
+            entries.Add(new Entry(backend, total, backend.Backend.Tls is { } settings && tls is not null ? tls(settings) : null));
         }
 
         _entries = [.. entries];
@@ -77,7 +80,7 @@ internal sealed class WeightedBackends
         return endpoints[(int)(n % (uint)endpoints.Length)];
     }
 
-    private sealed class Entry(HttpBackendIr backend, int cumulativeWeight)
+    private sealed class Entry(HttpBackendIr backend, int cumulativeWeight, BackendTlsClient? tls)
     {
         private int _next = -1;
 
@@ -93,7 +96,10 @@ internal sealed class WeightedBackends
             var endpoint = RoundRobin(backend.Backend.Endpoints, ref _next);
             return endpoint is null
                 ? new BackendChoice(ProxyError.NoHealthyEndpoints, backend, null)
-                : new BackendChoice(ProxyError.None, backend, endpoint);
+                : backend.Backend.Tls is not null && tls is null
+                    // A TLS backend without its client would be reached in the clear: refuse it instead.
+                    ? new BackendChoice(ProxyError.NoValidBackend, backend, null)
+                    : new BackendChoice(ProxyError.None, backend, endpoint, tls);
         }
     }
 }

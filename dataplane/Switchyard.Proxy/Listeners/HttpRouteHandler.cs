@@ -146,6 +146,7 @@ internal sealed partial class HttpRouteHandler
             Protocol = choice.Backend.Backend.Protocol,
             Cors = origin is null ? null : route.Cors,
             Origin = origin,
+            Tls = choice.Tls,
         };
 
         // :: Step 5

@@ -40,6 +40,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
     private readonly HttpRouteHandler _handler;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lazy<LoadedCertificate> _dataPlaneCertificate;
+    private readonly BackendTlsClients _backendTls;
     private Dictionary<CertificateIr, LoadedCertificate> _certificates = [];
     private volatile ImmutableDictionary<int, PortHost> _ports = ImmutableDictionary<int, PortHost>.Empty;
     private int _disposed;
@@ -57,6 +58,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
         var forwarderLogger = _loggerFactory.CreateLogger("Switchyard.Proxy.Forwarding");
         var forwarder = new HttpForwarder(_invoker, new RequestMirrors(_invoker, forwarderLogger), forwarderLogger);
         _handler = new HttpRouteHandler(forwarder, _loggerFactory.CreateLogger("Switchyard.Proxy.Routing"));
+        _backendTls = new BackendTlsClients(forwarderLogger, _options.ShutdownTimeout);
         _dataPlaneCertificate = new Lazy<LoadedCertificate>(() => LoadedCertificate.FromCertificate(_options.DataPlaneCertificate ?? CreateSelfSigned()));
     }
 
@@ -90,10 +92,20 @@ public sealed partial class ProxyServer : IAsyncDisposable
             // :: Compile everything first so that a failure leaves the running configuration untouched.
             var certificates = new Dictionary<CertificateIr, LoadedCertificate>();
             var states = new Dictionary<int, PortState>();
-            foreach (var group in snapshot.Listeners.GroupBy(l => l.Port))
+            try
             {
-                states[group.Key] = Compile(group.Key, [.. group], certificates);
+                foreach (var group in snapshot.Listeners.GroupBy(l => l.Port))
+                {
+                    states[group.Key] = Compile(group.Key, [.. group], certificates, snapshot.BackendClientCertificate);
+                }
             }
+            catch
+            {
+                _backendTls.Abandon();
+                throw;
+            }
+
+            _backendTls.Commit();
 
             // :: Stop ports that went away or changed protocol, then swap or start the rest.
             var ports = _ports;
@@ -176,13 +188,14 @@ public sealed partial class ProxyServer : IAsyncDisposable
             _gate.Release();
         }
 
+        await _backendTls.DisposeAsync().ConfigureAwait(false);
         if (_ownsInvoker)
         {
             _invoker.Dispose();
         }
     }
 
-    private PortState Compile(int port, ListenerIr[] listeners, Dictionary<CertificateIr, LoadedCertificate> certificates)
+    private PortState Compile(int port, ListenerIr[] listeners, Dictionary<CertificateIr, LoadedCertificate> certificates, CertificateIr? backendClientCertificate)
     {
         var protocol = listeners[0].Protocol;
         CertificateSelector? selector = null;
@@ -207,7 +220,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             }
         }
 
-        return new PortState(port, protocol, RouteTable.Build(listeners), selector, altSvc, clientValidator);
+        return new PortState(port, protocol, RouteTable.Build(listeners, tls => _backendTls.Get(tls, backendClientCertificate)), selector, altSvc, clientValidator);
 
         LoadedCertificate Load(CertificateIr ir)
         {

@@ -23,7 +23,8 @@ internal sealed class CompiledRoute
     /// <summary>Compiles <paramref name="ir"/>.</summary>
     /// <param name="ir">The route.</param>
     /// <param name="order">Position in the IR, the final tie-breaker (creation time, then name, as the IR orders).</param>
-    public CompiledRoute(HttpRouteIr ir, int order)
+    /// <param name="tls">Gives the TLS client of a backend under a BackendTLSPolicy, or null.</param>
+    public CompiledRoute(HttpRouteIr ir, int order, Func<BackendTlsIr, BackendTlsClient>? tls = null)
     {
         Ir = ir;
         Order = order;
@@ -34,7 +35,7 @@ internal sealed class CompiledRoute
         _method = string.IsNullOrEmpty(match.Method) ? null : match.Method;
         _headers = Compile(match.Headers, StringComparer.OrdinalIgnoreCase);
         _query = Compile(match.QueryParams, StringComparer.Ordinal);
-        Backends = new WeightedBackends(ir.Backends);
+        Backends = new WeightedBackends(ir.Backends, tls);
         Cors = ir.Cors is { } cors ? new CorsPolicy(cors) : null;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Switchyard.Ir;
+using Switchyard.Proxy.Forwarding;
 
 namespace Switchyard.Proxy.Matching;
 
@@ -48,8 +49,9 @@ internal sealed class RouteTable
 
     /// <summary>Compiles the listeners of one port.</summary>
     /// <param name="listeners">Listeners sharing a port, in IR order.</param>
+    /// <param name="tls">Gives the TLS client of a backend under a BackendTLSPolicy, or null.</param>
     /// <returns>The table.</returns>
-    public static RouteTable Build(IEnumerable<ListenerIr> listeners)
+    public static RouteTable Build(IEnumerable<ListenerIr> listeners, Func<BackendTlsIr, BackendTlsClient>? tls = null)
     {
         var all = new List<ListenerRoutes>();
         foreach (var listener in listeners)
@@ -61,7 +63,7 @@ internal sealed class RouteTable
                 var order = 0;
                 foreach (var route in vhost.Routes.IsDefault ? [] : vhost.Routes)
                 {
-                    routes.Add(new CompiledRoute(route, order++));
+                    routes.Add(new CompiledRoute(route, order++, tls));
                 }
 
                 // List.Sort is unstable, but the comparer ends on IR order, so the result is total and deterministic.

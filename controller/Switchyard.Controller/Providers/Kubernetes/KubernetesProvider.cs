@@ -64,6 +64,7 @@ public sealed class KubernetesProvider
         Add(client, ResourceType.Secrets, ApiJsonContext.Default.Secret);
         Add(client, ResourceType.Namespaces, ApiJsonContext.Default.Namespace);
         Add(client, ResourceType.ConfigMaps, ApiJsonContext.Default.ConfigMap);
+        Add(client, KubernetesResources.BackendTlsPolicies, ApiJsonContext.Default.BackendTlsPolicy);
     }
 
     /// <summary>Every resource the provider lists and watches (the install's ClusterRole must grant list and watch on each).</summary>

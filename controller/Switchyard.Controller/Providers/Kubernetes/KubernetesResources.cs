@@ -22,6 +22,9 @@ public static class KubernetesResources
     /// <summary>gateway.networking.k8s.io/v1 ReferenceGrant (v1 is the storage version in v1.6.1; v1beta1 is still served).</summary>
     public static ResourceType ReferenceGrants { get; } = new(GatewayApiNames.Group, "v1", "referencegrants", "ReferenceGrant", true);
 
+    /// <summary>gateway.networking.k8s.io/v1 BackendTLSPolicy (standard channel since v1.4).</summary>
+    public static ResourceType BackendTlsPolicies { get; } = new(GatewayApiNames.Group, "v1", "backendtlspolicies", "BackendTLSPolicy", true);
+
     /// <summary>switchyard.dev/v1alpha1 WebTransportRoute.</summary>
     public static ResourceType WebTransportRoutes { get; } = new(SwitchyardApiNames.Group, "v1alpha1", "webtransportroutes", SwitchyardApiNames.WebTransportRouteKind, true);
 
