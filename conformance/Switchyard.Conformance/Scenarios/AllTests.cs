@@ -4,7 +4,10 @@ namespace Switchyard.Conformance.Scenarios;
 internal static class AllTests
 {
     public static IReadOnlyList<ConformanceTest> Get() =>
-        [.. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All()];
+        [
+            .. GatewayTests.All(), .. HttpRouteTests.All(), .. ExtendedTests.All(),
+            .. GatewayAddressTests.All(),
+        ];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>
     public static IReadOnlyList<ConformanceTest> Switchyard() => [.. WebTransportRouteTests.All()];

@@ -39,6 +39,9 @@ internal sealed class TranslationContext
 
     public List<GatewaySnapshot> Snapshots { get; } = [];
 
+    /// <summary>The Service each accepted Gateway needs, in Gateway order.</summary>
+    public List<GatewayInfrastructureIntent> Infrastructure { get; } = [];
+
     public GatewayState? FindGateway(string ns, string name) =>
         Gateways.Find(g => g.Gateway.Metadata.Namespace == ns && g.Gateway.Metadata.Name == name);
 }
@@ -62,6 +65,9 @@ internal sealed class GatewayState
     public ConditionSet Conditions { get; }
 
     public List<ListenerState> Listeners { get; }
+
+    /// <summary>What the load balancer assigned to the Gateway (its <c>status.addresses</c>).</summary>
+    public List<GatewayStatusAddress> Addresses { get; } = [];
 
     /// <summary>False when the Gateway itself is not accepted (routes cannot attach).</summary>
     public bool Accepted { get; set; } = true;

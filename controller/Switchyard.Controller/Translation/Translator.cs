@@ -7,7 +7,8 @@ namespace Switchyard.Controller.Translation;
 /// Gateway. It performs no I/O, reads no clock and uses no randomness; it rebuilds everything on every call.
 /// </summary>
 /// <remarks>
-/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts). 3. HTTPRoutes.
+/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts), then their addresses and
+/// generated Services. 3. HTTPRoutes.
 /// 4. WebTransportRoutes. 5. Snapshots and Gateway/listener statuses.
 /// </remarks>
 public static class Translator
@@ -25,6 +26,7 @@ public static class Translator
         [
             new GatewayClassProcessor(),   // :: Step 1
             new GatewayProcessor(),        // :: Step 2
+            new AddressProcessor(),        // :: Step 2
             new HttpRouteProcessor(),      // :: Step 3
             new WebTransportRouteProcessor(), // :: Step 4
             new StatusProcessor(),         // :: Step 5
@@ -44,6 +46,7 @@ public static class Translator
                 WebTransportRoutes = [.. context.WebTransportRouteStatuses],
             },
             Snapshots = [.. context.Snapshots.OrderBy(s => s.Name, StringComparer.Ordinal)],
+            Infrastructure = [.. context.Infrastructure.OrderBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Gateway, StringComparer.Ordinal)],
         };
     }
 }
