@@ -13,9 +13,12 @@ public static class SupportedFeatures
     /// <summary>The extended features of the GATEWAY-HTTP profile that Switchyard supports, sorted.</summary>
     public static IReadOnlyList<string> Extended { get; } =
     [
+        "GatewayAddressEmpty",
         "GatewayHTTPListenerIsolation",
         "GatewayHTTPSListenerDetectMisdirectedRequests",
+        "GatewayInfrastructurePropagation",
         "GatewayPort8080",
+        "GatewayStaticAddresses",
         "HTTPRoute303RedirectStatusCode",
         "HTTPRoute307RedirectStatusCode",
         "HTTPRoute308RedirectStatusCode",
