@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Switchyard.Api.Serialization;
 using Switchyard.Controller.Providers;
 using Switchyard.Controller.Provisioning;
 using Switchyard.Controller.Translation;
@@ -61,7 +62,7 @@ public sealed class GatewayProvisionerTests : IAsyncLifetime
     public async Task Reconcile_AcceptedGateway_CreatesItsLoadBalancerServiceWithInfrastructureMetadata()
     {
         var provisioner = new GatewayProvisioner(client!, new GatewayProvisionerOptions { LocalLoadBalancer = LocalLb });
-        var (result, snapshot) = Translate(Gateway("media", "uid-1", labels: "team: media", annotations: "example.com/owner: ops", address: "192.0.2.10"));
+        var (result, snapshot) = await TranslateAsync(Gateway("media", "uid-1", labels: "team: media", annotations: "example.com/owner: ops", address: "192.0.2.10"));
 
         var report = await provisioner.ReconcileAsync(result, snapshot, CancellationToken.None);
 
@@ -86,12 +87,12 @@ public sealed class GatewayProvisionerTests : IAsyncLifetime
     {
         var provisioner = new GatewayProvisioner(client!);
         var ct = CancellationToken.None;
-        var (first, snapshot) = Translate(Gateway("media", "", labels: "team: media", annotations: "example.com/owner: ops", address: "192.0.2.10"));
+        var (first, snapshot) = await TranslateAsync(Gateway("media", "", labels: "team: media", annotations: "example.com/owner: ops", address: "192.0.2.10"));
         await provisioner.ReconcileAsync(first, snapshot, ct);
 
         // Another tool labels the Service; the Gateway then drops its label, changes its annotation and its address.
         await Services.PatchAsync("infra", "switchyard-media", PatchType.Merge, new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["other-tool"] = "x" } } }, cancellationToken: ct);
-        var (second, snapshot2) = Translate(Gateway("media", "", labels: null, annotations: "example.com/owner: platform", address: null));
+        var (second, snapshot2) = await TranslateAsync(Gateway("media", "", labels: null, annotations: "example.com/owner: platform", address: null));
         var report = await provisioner.ReconcileAsync(second, snapshot2, ct);
 
         Assert.Equal(new ProvisioningReport(0, 1, 0, 0), report);
@@ -103,7 +104,9 @@ public sealed class GatewayProvisionerTests : IAsyncLifetime
         Assert.Equal("platform", (string?)annotations["example.com/owner"]);
         Assert.False(annotations.ContainsKey(GatewayInfrastructureNames.MetalLbLegacyLoadBalancerIPs));
 
-        Assert.Equal(new ProvisioningReport(0, 0, 0, 0), await provisioner.ReconcileAsync(second, snapshot2, ct));
+        // Once the cache shows the patched Service, nothing is left to do.
+        var (third, snapshot3) = await TranslateAsync(Gateway("media", "", labels: null, annotations: "example.com/owner: platform", address: null));
+        Assert.Equal(new ProvisioningReport(0, 0, 0, 0), await provisioner.ReconcileAsync(third, snapshot3, ct));
     }
 
     [Fact]
@@ -111,12 +114,12 @@ public sealed class GatewayProvisionerTests : IAsyncLifetime
     {
         var provisioner = new GatewayProvisioner(client!);
         var ct = CancellationToken.None;
-        var (both, snapshot) = Translate(Gateway("a", "", null, null, null) + "\n---\n" + Gateway("b", "", null, null, null));
+        var (both, snapshot) = await TranslateAsync(Gateway("a", "", null, null, null) + "\n---\n" + Gateway("b", "", null, null, null));
         await provisioner.ReconcileAsync(both, snapshot, ct);
 
         // Gateway a is deleted; Gateway b now belongs to another controller's class (it still exists, not ours).
         var other = Gateway("b", "", null, null, null).Replace("gatewayClassName: switchyard", "gatewayClassName: someone-else", StringComparison.Ordinal);
-        var (none, snapshot2) = Translate(other);
+        var (none, snapshot2) = await TranslateAsync(other);
         var report = await provisioner.ReconcileAsync(none, snapshot2, ct);
 
         Assert.Equal(new ProvisioningReport(0, 0, 1, 0), report);
@@ -135,7 +138,7 @@ public sealed class GatewayProvisionerTests : IAsyncLifetime
             ["metadata"] = new JsonObject { ["name"] = "switchyard-media", ["namespace"] = "infra" },
             ["spec"] = new JsonObject { ["ports"] = new JsonArray(new JsonObject { ["port"] = 1234 }) },
         }, ct);
-        var (result, snapshot) = Translate(Gateway("media", "", null, null, null));
+        var (result, snapshot) = await TranslateAsync(Gateway("media", "", null, null, null));
 
         var report = await new GatewayProvisioner(client!).ReconcileAsync(result, snapshot, ct);
 
@@ -219,12 +222,14 @@ public sealed class GatewayProvisionerTests : IAsyncLifetime
         return string.Join("\n", lines);
     }
 
-    private static (TranslationResult, ResourceSnapshot) Translate(string gateways)
+    /// <summary>Translates the Gateways together with the Services the API holds now, as the provider would.</summary>
+    private async Task<(TranslationResult, ResourceSnapshot)> TranslateAsync(string gateways)
     {
         var errors = new List<ManifestError>();
         var objects = ManifestDecoder.Decode("test.yaml", GatewayClass + "\n---\n" + gateways, errors);
         Assert.True(errors.Count == 0, string.Join("\n", errors));
-        var snapshot = ResourceSnapshot.Create(objects);
+        var services = await client!.Resource(ResourceType.Services, ApiJsonContext.Default.Service).ListAsync(null);
+        var snapshot = ResourceSnapshot.Create([.. objects, .. services.Items]);
         return (Translator.Translate(snapshot, new TranslatorOptions { DataPlaneSuppliesMissingCertificates = true }), snapshot);
     }
 

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Switchyard.Api.Serialization;
 using Switchyard.Controller.Providers;
 using Switchyard.Controller.Translation;
 using Switchyard.Kubernetes.Client;
@@ -35,7 +37,8 @@ public readonly record struct ProvisioningReport(int Created, int Patched, int D
 /// accepted Gateway (created, patched or deleted), labelled <c>gateway.networking.k8s.io/gateway-name</c>.
 /// </summary>
 /// <remarks>
-/// Steps: 1. List the Services this controller generated (label <c>app.kubernetes.io/managed-by=switchyard</c>).
+/// Steps: 1. Find the Services this controller generated (label <c>app.kubernetes.io/managed-by=switchyard</c>) in
+/// the translated snapshot.
 /// 2. Create the missing ones, patch (JSON merge patch) the ones that differ. 3. Delete generated Services whose
 /// Gateway is gone or no longer needs one. 4. With a <see cref="LocalLoadBalancer"/>, assign their addresses.
 /// Level-triggered: it runs after every translation, and a failure is retried by the next run.
@@ -72,19 +75,12 @@ public sealed class GatewayProvisioner
         int created = 0, patched = 0, deleted = 0, failed = 0;
 
         // :: Step 1
-        var selector = $"{GatewayInfrastructureNames.ManagedByLabel}={GatewayInfrastructureNames.ManagedByValue}";
-        IReadOnlyList<JsonObject> existing;
-        try
-        {
-            existing = (await services.ListAsync(null, new ListOptions { LabelSelector = selector }, cancellationToken).ConfigureAwait(false)).Items;
-        }
-        catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
-        {
-            log?.Invoke("provisioner: listing generated Services failed", ex);
-            return new ProvisioningReport(0, 0, 0, 1);
-        }
-
-        var byName = existing.ToDictionary(s => (Ns(s), Name(s)));
+        // The provider's informer cache, not a list per run: it may lag behind this provisioner's own last write,
+        // which a create answered with AlreadyExists settles (CreateOrAdoptAsync).
+        var byName = snapshot.Services
+            .Where(s => s.Metadata.Labels?.GetValueOrDefault(GatewayInfrastructureNames.ManagedByLabel) == GatewayInfrastructureNames.ManagedByValue)
+            .Select(s => JsonSerializer.SerializeToNode(s, ApiJsonContext.Default.Service)!.AsObject())
+            .ToDictionary(s => (Ns(s), Name(s)));
         var current = new List<JsonObject>();
 
         // :: Step 2
@@ -94,11 +90,15 @@ public sealed class GatewayProvisioner
             {
                 if (!byName.Remove((intent.Namespace, intent.ServiceName), out var service))
                 {
-                    service = await CreateOrAdoptAsync(intent, cancellationToken).ConfigureAwait(false);
-                    created++;
-                    log?.Invoke($"provisioner: created Service {intent.Namespace}/{intent.ServiceName} for Gateway {intent.Gateway}", null);
+                    (service, var isNew) = await CreateOrAdoptAsync(intent, cancellationToken).ConfigureAwait(false);
+                    if (isNew)
+                    {
+                        created++;
+                        log?.Invoke($"provisioner: created Service {intent.Namespace}/{intent.ServiceName} for Gateway {intent.Gateway}", null);
+                    }
                 }
-                else if (GatewayService.Patch(service, intent, options.DataPlaneSelector) is { } patch)
+
+                if (GatewayService.Patch(service, intent, options.DataPlaneSelector) is { } patch)
                 {
                     service = await services.PatchAsync(intent.Namespace, intent.ServiceName, PatchType.Merge, patch, cancellationToken: cancellationToken).ConfigureAwait(false);
                     patched++;
@@ -151,15 +151,26 @@ public sealed class GatewayProvisioner
         return new ProvisioningReport(created, patched, deleted, failed);
     }
 
-    /// <summary>Creates the Service; when a namesake exists without our label (a user's), it is left alone and reported.</summary>
-    private async Task<JsonObject> CreateOrAdoptAsync(GatewayInfrastructureIntent intent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the Service. When it exists already, it is ours when it carries our labels (created by a run the cache
+    /// had not seen yet), and then returned to be patched; a namesake without them is a user's, left alone and reported.
+    /// </summary>
+    private async Task<(JsonObject Service, bool Created)> CreateOrAdoptAsync(GatewayInfrastructureIntent intent, CancellationToken cancellationToken)
     {
         try
         {
-            return await services.CreateAsync(intent.Namespace, GatewayService.Build(intent, options.DataPlaneSelector), cancellationToken).ConfigureAwait(false);
+            return (await services.CreateAsync(intent.Namespace, GatewayService.Build(intent, options.DataPlaneSelector), cancellationToken).ConfigureAwait(false), true);
         }
         catch (KubernetesApiException ex) when (ex.Status.Code == 409)
         {
+            var existing = await services.GetAsync(intent.Namespace, intent.ServiceName, cancellationToken).ConfigureAwait(false);
+            var labels = existing["metadata"]?["labels"];
+            if ((string?)labels?[GatewayInfrastructureNames.ManagedByLabel] == GatewayInfrastructureNames.ManagedByValue
+                && (string?)labels?[GatewayInfrastructureNames.GatewayNameLabel] == intent.Gateway)
+            {
+                return (existing, false);
+            }
+
             throw new KubernetesApiException($"Service {intent.Namespace}/{intent.ServiceName} exists and was not created by Switchyard; rename or delete it", ex);
         }
     }
