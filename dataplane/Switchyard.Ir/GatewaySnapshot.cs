@@ -15,7 +15,7 @@ public sealed record GatewaySnapshot
     /// <summary>Listeners, sorted by port then name.</summary>
     public ImmutableArray<ListenerIr> Listeners { get; init; } = [];
 
-    /// <summary>Addresses the Gateway should be reachable at (from the spec for now).</summary>
+    /// <summary>Addresses the load balancer assigned to the Gateway (its <c>status.addresses</c>); the data plane may bind them.</summary>
     public ImmutableArray<string> Addresses { get; init; } = [];
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
@@ -15,8 +16,10 @@ namespace Switchyard.Conformance.Environments;
 /// The in-process data plane: one <see cref="DataPlaneHost"/> (the one <c>switchyard controller</c> runs) fed by the
 /// controller's snapshots. It serves every listener of every programmed Gateway: HTTP and HTTPS on Kestrel, and on an
 /// HTTPS port's UDP socket HTTP/3 and WebTransport sessions routed by WebTransportRoutes. Each Gateway listener port
-/// (80, 443, …) is bound to a free port on 127.0.0.1; the suite asks <see cref="TryGetEndPoint"/> and
-/// <see cref="TryGetUdpEndPoint"/> where a Gateway's port went, which is what a Gateway address is upstream.
+/// (80, 443, …) is bound to a free port on the Gateway's address: the first address the load balancer assigned it
+/// (<see cref="GatewaySnapshot.Addresses"/>) when that is a loopback address, such as a static 127.0.0.2, otherwise
+/// 127.0.0.1. The suite asks <see cref="TryGetEndPoint"/> and <see cref="TryGetUdpEndPoint"/> where a Gateway's port
+/// went, which is what a Gateway address is upstream.
 /// </summary>
 internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyncDisposable
 {
@@ -25,6 +28,7 @@ internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyn
     private readonly DataPlaneHost host;
     private readonly Action<string> log;
     private readonly Task loop;
+    private readonly ConcurrentDictionary<string, IPAddress> boundAt = new(StringComparer.Ordinal);
 
     public GatewayDataPlane(Action<string> log, ILoggerFactory? loggerFactory = null)
     {
@@ -33,7 +37,7 @@ internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyn
         host = new DataPlaneHost(ManagedQuicTransport.Instance, new DataPlaneHostOptions
         {
             DataPlaneCertificate = certificate,
-            EndPointFor = (_, _, _) => new IPEndPoint(IPAddress.Loopback, 0),
+            EndPointFor = (gateway, _, _) => new IPEndPoint(boundAt.GetValueOrDefault(gateway, IPAddress.Loopback), 0),
             ShutdownTimeout = TimeSpan.FromSeconds(1),
         }, loggerFactory ?? NullLoggerFactory.Instance);
         loop = Task.Run(RunAsync);
@@ -68,6 +72,10 @@ internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyn
         certificate.Dispose();
     }
 
+    /// <summary>Where a Gateway's ports bind: its first assigned address when this machine can bind it (loopback).</summary>
+    private static IPAddress AddressOf(GatewaySnapshot snapshot) =>
+        snapshot.Addresses.Select(a => IPAddress.TryParse(a, out var ip) ? ip : null).FirstOrDefault(ip => ip is not null && IPAddress.IsLoopback(ip)) ?? IPAddress.Loopback;
+
     private async Task RunAsync()
     {
         await foreach (var change in changes.Reader.ReadAllAsync().ConfigureAwait(false))
@@ -76,8 +84,18 @@ internal sealed class GatewayDataPlane : IObserver<GatewaySnapshotChange>, IAsyn
             {
                 if (change.Snapshot is null)
                 {
+                    boundAt.TryRemove(change.Gateway, out _);
                     await host.RemoveAsync(change.Gateway).ConfigureAwait(false);
                     continue;
+                }
+
+                // Ports stay bound across snapshots, so a Gateway whose address changed is served anew on the new one.
+                var address = AddressOf(change.Snapshot);
+                if (boundAt.TryGetValue(change.Gateway, out var previous) ? !previous.Equals(address) : !address.Equals(IPAddress.Loopback))
+                {
+                    boundAt[change.Gateway] = address;
+                    await host.RemoveAsync(change.Gateway).ConfigureAwait(false);
+                    log($"data plane: serving {change.Gateway} on {address}");
                 }
 
                 await host.ApplyAsync(change.Snapshot).ConfigureAwait(false);

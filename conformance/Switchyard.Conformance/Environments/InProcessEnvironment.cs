@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -9,6 +10,7 @@ using Switchyard.Conformance.Backends;
 using Switchyard.Conformance.Kube;
 using Switchyard.Controller.Hosting;
 using Switchyard.Controller.Providers.Kubernetes;
+using Switchyard.Controller.Provisioning;
 using Switchyard.Controller.Translation;
 using Switchyard.Kubernetes.Client;
 using Switchyard.Kubernetes.Config;
@@ -39,15 +41,26 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
     private IDisposable? subscription;
     private Task? hostTask;
 
-    private InProcessEnvironment(DevApiServer apiServer, KubernetesClient client, string controllerName, Action<string> log)
+    private InProcessEnvironment(DevApiServer apiServer, KubernetesClient client, string controllerName, IReadOnlyList<NetworkAddress> usable, Action<string> log)
     {
+        // The load balancer's pool: the usable addresses, and the loopback address every Gateway without a static
+        // address shares. The translator knows the same pool, so an address outside it is AddressNotUsable at once.
+        ImmutableArray<IPNetwork> pools =
+        [
+            new IPNetwork(IPAddress.Loopback, 32),
+            .. usable.Where(a => a.Type == "IPAddress").Select(a => IPAddress.Parse(a.Value)).Select(ip => new IPNetwork(ip, ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)),
+        ];
         this.apiServer = apiServer;
         this.client = client;
         this.log = log;
         Kube = new KubeObjects(client);
         host = new ControllerHost(client, new ControllerHostOptions
         {
-            Translator = new TranslatorOptions { ControllerName = controllerName },
+            Translator = new TranslatorOptions { ControllerName = controllerName, AddressPools = pools },
+            Provisioning = new GatewayProvisionerOptions
+            {
+                LocalLoadBalancer = new LocalLoadBalancerOptions { Pools = pools, SharedAddress = IPAddress.Loopback },
+            },
             Debounce = TimeSpan.FromMilliseconds(50),
             StatusRetryBackoff = TimeSpan.FromMilliseconds(200),
             Log = (level, message, ex) =>
@@ -66,12 +79,12 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
     public KubeObjects Kube { get; }
 
     /// <summary>Starts the API server, applies the CRDs and the GatewayClass, then starts the controller and data plane.</summary>
-    public static async Task<InProcessEnvironment> StartAsync(string gatewayClassName, string controllerName, Action<string> log, CancellationToken cancellationToken)
+    public static async Task<InProcessEnvironment> StartAsync(string gatewayClassName, string controllerName, IReadOnlyList<NetworkAddress> usable, Action<string> log, CancellationToken cancellationToken)
     {
         var server = new DevApiServer(new DevApiServerOptions { BookmarkInterval = TimeSpan.FromSeconds(1) });
         await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), cancellationToken).ConfigureAwait(false);
         var client = new KubernetesClient(KubernetesClientConfiguration.FromKubeconfigText(server.KubeconfigText));
-        var env = new InProcessEnvironment(server, client, controllerName, log);
+        var env = new InProcessEnvironment(server, client, controllerName, usable, log);
         try
         {
             foreach (var crd in SuiteManifests.Crds())

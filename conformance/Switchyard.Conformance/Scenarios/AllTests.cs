@@ -10,6 +10,7 @@ internal static class AllTests
             .. ListenerSetTests.All(),
             .. FrontendTlsTests.All(),
             .. BackendTlsPolicyTests.All(),
+            .. GatewayAddressTests.All(),
         ];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>

@@ -21,6 +21,13 @@ public sealed record ConformanceOptions
     /// <summary>The echo image Deployments run against a real cluster.</summary>
     public string EchoImage { get; init; } = SuiteManifests.DefaultEchoImage;
 
+    /// <summary>Addresses the implementation can assign to a Gateway (GatewayStaticAddresses). Default 127.0.0.2, which
+    /// the in-process load balancer's pool holds; against a cluster, give an address of its load balancer's pool.</summary>
+    public IReadOnlyList<NetworkAddress> UsableNetworkAddresses { get; init; } = [NetworkAddress.DefaultUsable];
+
+    /// <summary>Addresses the implementation cannot assign to a Gateway. Default 203.0.113.1 (TEST-NET-3).</summary>
+    public IReadOnlyList<NetworkAddress> UnusableNetworkAddresses { get; init; } = [NetworkAddress.DefaultUnusable];
+
     /// <summary>How long status and traffic may take to converge. Default 60 s.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -68,7 +68,7 @@ public static class ConformanceRunner
         }
         else
         {
-            env = await InProcessEnvironment.StartAsync(options.GatewayClassName, controllerName, log, cancellationToken).ConfigureAwait(false);
+            env = await InProcessEnvironment.StartAsync(options.GatewayClassName, controllerName, options.UsableNetworkAddresses, log, cancellationToken).ConfigureAwait(false);
         }
 
         var results = new List<TestResult>();

@@ -58,6 +58,11 @@ internal sealed class TestContext
 
     public async Task<JsonObject> ApplyObjectAsync(JsonObject obj, bool cleanup = true)
     {
+        if (obj["kind"]?.GetValue<string>() == "Gateway")
+        {
+            OverlayAddresses(obj);
+        }
+
         var result = await Kube.ApplyAsync(obj, Ct).ConfigureAwait(false);
         await Env.OnAppliedAsync(obj, Ct).ConfigureAwait(false);
         if (cleanup && !created.Any(c => SameObject(c, obj)))
@@ -190,6 +195,36 @@ internal sealed class TestContext
     }
 
     public static NN Nn(string ns, string name) => new(ns, name);
+
+    /// <summary>
+    /// Upstream's applier: a Gateway whose <c>spec.addresses</c> holds the value <c>PLACEHOLDER_UNUSABLE_ADDRS</c> or
+    /// <c>PLACEHOLDER_USABLE_ADDRS</c> gets the suite's unusable and usable addresses instead, after the addresses of
+    /// type <c>test/fake-invalid-type</c>, which are kept; every other address is dropped.
+    /// </summary>
+    private void OverlayAddresses(JsonObject gateway)
+    {
+        if (gateway["spec"]?["addresses"] is not JsonArray { Count: > 0 } addresses)
+        {
+            return;
+        }
+
+        var values = addresses.Select(a => Conditions.Str(a, "value")).ToList();
+        var usable = values.Contains("PLACEHOLDER_USABLE_ADDRS");
+        var unusable = values.Contains("PLACEHOLDER_UNUSABLE_ADDRS");
+        var special = addresses.Where(a => Conditions.Str(a, "type") == "test/fake-invalid-type").Select(a => a!.DeepClone()).ToList();
+        if (!usable && !unusable && special.Count == 0)
+        {
+            return;
+        }
+
+        var overlay = new JsonArray([.. special]);
+        foreach (var address in (unusable ? Options.UnusableNetworkAddresses : []).Concat(usable ? Options.UsableNetworkAddresses : []))
+        {
+            overlay.Add(new JsonObject { ["type"] = address.Type, ["value"] = address.Value });
+        }
+
+        gateway["spec"]!["addresses"] = overlay;
+    }
 
     private static bool SameObject(JsonObject a, JsonObject b) =>
         KubeObjects.TypeOf(a) == KubeObjects.TypeOf(b) && Names.Read(a) == Names.Read(b);

@@ -49,9 +49,17 @@ public sealed class InstallManifestTests
             Assert.True(Grants(rules, type.Group, type.Plural, "get"), $"get {type.Plural} (re-read after a conflict)");
         }
 
-        // Nothing beyond reading and status: no write to any object itself, no wildcard.
-        Assert.DoesNotContain(rules, r => r.Verbs.Overlaps(["create", "delete", "deletecollection", "*"]) || r.Resources.Contains("*"));
-        Assert.DoesNotContain(rules, r => r.Verbs.Overlaps(["patch", "update"]) && r.Resources.Any(res => !res.EndsWith("/status", StringComparison.Ordinal)));
+        // The provisioner's Services: created, merge-patched and deleted (GatewayProvisioner).
+        foreach (var verb in new[] { "create", "patch", "delete" })
+        {
+            Assert.True(Grants(rules, "", "services", verb), $"{verb} services (the Gateways' LoadBalancer Services)");
+        }
+
+        // Nothing beyond reading, status and those Services: no write to any other object, no wildcard.
+        static bool Provisioned(Rule r) => r.Groups.SetEquals([""]) && r.Resources.SetEquals(["services"]);
+        Assert.DoesNotContain(rules, r => r.Verbs.Overlaps(["deletecollection", "*"]) || r.Resources.Contains("*"));
+        Assert.DoesNotContain(rules, r => !Provisioned(r) && r.Verbs.Overlaps(["create", "delete"]));
+        Assert.DoesNotContain(rules, r => !Provisioned(r) && r.Verbs.Overlaps(["patch", "update"]) && r.Resources.Any(res => !res.EndsWith("/status", StringComparison.Ordinal)));
 
         var lease = Rules("Role");
         Assert.True(Grants(lease, ResourceType.Leases.Group, "leases", "get") && Grants(lease, ResourceType.Leases.Group, "leases", "create") && Grants(lease, ResourceType.Leases.Group, "leases", "update"));

@@ -11,11 +11,13 @@ namespace Switchyard.Controller.Tests.Translation;
 /// <summary>
 /// Golden tests in the Envoy Gateway manner: <c>case.in.yaml</c> holds API objects (strictly decoded),
 /// <c>case.out.yaml</c> the statuses and snapshots. <c>SWITCHYARD_UPDATE_GOLDEN=1</c> rewrites the expected files.
-/// A case whose input contains <c># switchyard-test: data-plane-certificates</c> runs in standalone mode.
+/// A case whose input contains <c># switchyard-test: data-plane-certificates</c> runs in standalone mode; one with
+/// <c># switchyard-test: address-pools CIDR,…</c> gives the translator those load balancer pools.
 /// </summary>
 public sealed class GoldenTests
 {
     private const string StandaloneMarker = "# switchyard-test: data-plane-certificates";
+    private const string PoolsMarker = "# switchyard-test: address-pools ";
 
     public static TheoryData<string> ValidCases() => Cases("translator");
 
@@ -74,6 +76,7 @@ public sealed class GoldenTests
             ["httpRoutes"] = Statuses(result.Statuses.HttpRoutes, ApiJsonContext.Default.RouteStatus),
             ["webTransportRoutes"] = Statuses(result.Statuses.WebTransportRoutes, ApiJsonContext.Default.RouteStatus),
             ["snapshots"] = new JsonArray([.. result.Snapshots.Select(s => (JsonNode)IrPrinter.ToNode(s))]),
+            ["infrastructure"] = new JsonArray([.. result.Infrastructure.Select(Infrastructure)]),
         };
 
         // Only cases with ListenerSets show the key, so the other cases' golden files keep their shape.
@@ -89,6 +92,32 @@ public sealed class GoldenTests
         }
 
         return YamlEmitter.Emit(root);
+    }
+
+    private static JsonNode Infrastructure(GatewayInfrastructureIntent intent)
+    {
+        var labels = new JsonObject();
+        foreach (var (key, value) in intent.Labels)
+        {
+            labels[key] = value;
+        }
+
+        var annotations = new JsonObject();
+        foreach (var (key, value) in intent.Annotations)
+        {
+            annotations[key] = value;
+        }
+
+        return new JsonObject
+        {
+            ["namespace"] = intent.Namespace,
+            ["gateway"] = intent.Gateway,
+            ["service"] = intent.ServiceName,
+            ["labels"] = labels,
+            ["annotations"] = annotations,
+            ["loadBalancerIPs"] = new JsonArray([.. intent.LoadBalancerIPs.Select(ip => (JsonNode)ip)]),
+            ["ports"] = new JsonArray([.. intent.Ports.Select(p => (JsonNode)$"{p.Name} {p.Protocol}/{p.Port}")]),
+        };
     }
 
     private static JsonArray Statuses<T>(IEnumerable<ObjectStatus<T>> statuses, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
@@ -139,7 +168,14 @@ public sealed class GoldenTests
         var errors = new List<ManifestError>();
         var objects = ManifestDecoder.Decode(path, text, errors);
         Assert.True(errors.Count == 0, string.Join("\n", errors));
-        var options = new TranslatorOptions { DataPlaneSuppliesMissingCertificates = text.Contains(StandaloneMarker, StringComparison.Ordinal) };
+        var pools = text.Split('\n').Where(l => l.StartsWith(PoolsMarker, StringComparison.Ordinal))
+            .SelectMany(l => l[PoolsMarker.Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(c => System.Net.IPNetwork.Parse(c));
+        var options = new TranslatorOptions
+        {
+            DataPlaneSuppliesMissingCertificates = text.Contains(StandaloneMarker, StringComparison.Ordinal),
+            AddressPools = [.. pools],
+        };
         return (ResourceSnapshot.Create(objects), options);
     }
 

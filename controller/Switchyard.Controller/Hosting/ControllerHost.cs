@@ -1,5 +1,6 @@
 using Switchyard.Controller.Providers;
 using Switchyard.Controller.Providers.Kubernetes;
+using Switchyard.Controller.Provisioning;
 using Switchyard.Controller.Status;
 using Switchyard.Controller.Translation;
 using Switchyard.Kubernetes.Client;
@@ -17,7 +18,9 @@ namespace Switchyard.Controller.Hosting;
 /// <item>Each snapshot is translated (a pure function); the Gateway snapshots go to <see cref="Snapshots"/> on every
 /// replica, leader or not, because every replica's data plane serves traffic.</item>
 /// <item>The latest translation is handed to the status writer, which runs only while this replica leads (or always,
-/// without leader election). A failed write is retried with backoff; a newer translation supersedes it.</item>
+/// without leader election). Before it, the provisioner (when enabled) makes each accepted Gateway's Service match the
+/// translation; the load balancer's answer comes back through the provider as a Service change. A failed write is
+/// retried with backoff; a newer translation supersedes it.</item>
 /// </list>
 /// </remarks>
 public sealed class ControllerHost
@@ -26,6 +29,7 @@ public sealed class ControllerHost
     private readonly KubernetesClient client;
     private readonly KubernetesProvider provider;
     private readonly StatusWriter writer;
+    private readonly GatewayProvisioner? provisioner;
     private readonly SemaphoreSlim pending = new(0, 1);
     private Translated? latest;
     private volatile bool isLeader;
@@ -51,6 +55,9 @@ public sealed class ControllerHost
             OnWritten = line => Log(ControllerLogLevel.Information, line, null),
             OnError = (line, ex) => Log(ControllerLogLevel.Warning, $"{line}: {ex.Message}", null),
         });
+        provisioner = this.options.Provisioning is { } provisioning
+            ? new GatewayProvisioner(client, provisioning, (line, ex) => Log(ex is null ? ControllerLogLevel.Information : ControllerLogLevel.Warning, ex is null ? line : $"{line}: {ex.Message}", null))
+            : null;
         Snapshots.ObserverFailed += ex => Log(ControllerLogLevel.Error, "a snapshot subscriber threw", ex);
         provider.SnapshotPublished += OnResourceSnapshot;
     }
@@ -182,8 +189,11 @@ public sealed class ControllerHost
                     continue;
                 }
 
+                var provisioned = provisioner is null
+                    ? default
+                    : await provisioner.ReconcileAsync(work.Result, work.Snapshot, leading).ConfigureAwait(false);
                 var report = await writer.WriteAsync(work.Snapshot, work.Result.Statuses, leading).ConfigureAwait(false);
-                if (report.Failed == 0)
+                if (report.Failed == 0 && provisioned.Failed == 0)
                 {
                     backoff = options.StatusRetryBackoff;
                     due = false;

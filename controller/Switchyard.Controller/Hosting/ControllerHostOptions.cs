@@ -1,3 +1,4 @@
+using Switchyard.Controller.Provisioning;
 using Switchyard.Controller.Translation;
 
 namespace Switchyard.Controller.Hosting;
@@ -51,6 +52,12 @@ public sealed record ControllerHostOptions
 {
     /// <summary>The translator's settings, including the controller name GatewayClasses must name.</summary>
     public TranslatorOptions Translator { get; init; } = new();
+
+    /// <summary>
+    /// Provisioning of each accepted Gateway's LoadBalancer Service (done by the leader, before it writes status);
+    /// null provisions nothing, and Gateways then get no <c>status.addresses</c> from a load balancer.
+    /// </summary>
+    public GatewayProvisionerOptions? Provisioning { get; init; }
 
     /// <summary>Leader election; null means this replica always writes status (a single replica).</summary>
     public LeaderElectionOptions? LeaderElection { get; init; }

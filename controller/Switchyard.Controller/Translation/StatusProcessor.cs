@@ -30,9 +30,7 @@ internal sealed class StatusProcessor : ITranslationProcessor
 
             var status = new GatewayStatus
             {
-                Addresses = gateway.Gateway.Spec.Addresses is { Count: > 0 } addresses
-                    ? addresses.Where(a => !string.IsNullOrEmpty(a.Value)).Select(a => new GatewayStatusAddress { Type = a.Type ?? "IPAddress", Value = a.Value! }).ToList()
-                    : null,
+                Addresses = gateway.Addresses.Count > 0 ? [.. gateway.Addresses] : null,
                 Conditions = gateway.Conditions.Commit(
                     (Cond.Accepted, true, Cond.Accepted, "Gateway is accepted"),
                     (Cond.Programmed, true, Cond.Programmed, "Gateway is programmed")),
@@ -111,7 +109,7 @@ internal sealed class StatusProcessor : ITranslationProcessor
         {
             Name = $"{gateway.Namespace}/{gateway.Name}",
             Listeners = [.. listeners],
-            Addresses = [.. (gateway.Gateway.Spec.Addresses ?? []).Where(a => !string.IsNullOrEmpty(a.Value)).Select(a => a.Value!)],
+            Addresses = [.. gateway.Addresses.Select(a => a.Value)],
             BackendClientCertificate = gateway.BackendClientCertificate,
         };
     }

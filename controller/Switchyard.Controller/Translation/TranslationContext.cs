@@ -46,6 +46,9 @@ internal sealed class TranslationContext
     /// <summary>The BackendTLSPolicies in force, by target Service port; filled by <see cref="BackendTlsPolicyProcessor"/>.</summary>
     public BackendTlsPolicies Policies { get; set; } = BackendTlsPolicies.Empty;
 
+    /// <summary>The Service each accepted Gateway needs, in Gateway order.</summary>
+    public List<GatewayInfrastructureIntent> Infrastructure { get; } = [];
+
     public GatewayState? FindGateway(string ns, string name) =>
         Gateways.Find(g => g.Gateway.Metadata.Namespace == ns && g.Gateway.Metadata.Name == name);
 
@@ -83,6 +86,15 @@ internal sealed class GatewayState
     public ConditionSet Conditions { get; }
 
     public List<ListenerState> Listeners { get; }
+
+    /// <summary>
+    /// The generated Service's name and the usable static addresses to pin on it, once <see cref="AddressProcessor"/>
+    /// found the Gateway accepted; null when the Gateway gets no Service.
+    /// </summary>
+    public (string Name, IReadOnlyList<System.Net.IPAddress> Pinned)? Service { get; set; }
+
+    /// <summary>What the load balancer assigned to the Gateway (its <c>status.addresses</c>).</summary>
+    public List<GatewayStatusAddress> Addresses { get; } = [];
 
     /// <summary>False when the Gateway itself is not accepted (routes cannot attach).</summary>
     public bool Accepted { get; set; } = true;

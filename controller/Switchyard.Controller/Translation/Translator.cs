@@ -7,10 +7,11 @@ namespace Switchyard.Controller.Translation;
 /// Gateway. It performs no I/O, reads no clock and uses no randomness; it rebuilds everything on every call.
 /// </summary>
 /// <remarks>
-/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts); 2b. ListenerSets merged
-/// into their parent Gateways. 3. BackendTLSPolicies (validity, conflicts, TLS settings per Service port).
-/// 4. HTTPRoutes. 5. WebTransportRoutes. 6. BackendTLSPolicy statuses per ancestor Gateway. 7. Snapshots and
-/// Gateway/listener statuses.
+/// Steps: 1. GatewayClasses. 2. Gateways and listeners (protocol, kinds, TLS, conflicts), then their addresses;
+/// 2b. ListenerSets merged into their parent Gateways; 2c. the Service each Gateway needs (its listeners and its
+/// ListenerSets'). 3. BackendTLSPolicies (validity, conflicts, TLS settings per Service port). 4. HTTPRoutes.
+/// 5. WebTransportRoutes. 6. BackendTLSPolicy statuses per ancestor Gateway. 7. Snapshots and Gateway/listener
+/// statuses.
 /// </remarks>
 public static class Translator
 {
@@ -27,7 +28,9 @@ public static class Translator
         [
             new GatewayClassProcessor(),   // :: Step 1
             new GatewayProcessor(),        // :: Step 2
+            new AddressProcessor(),        // :: Step 2
             new ListenerSetProcessor(),    // :: Step 2b
+            new GatewayServiceProcessor(), // :: Step 2c
             new BackendTlsPolicyProcessor(), // :: Step 3
             new HttpRouteProcessor(),      // :: Step 4
             new WebTransportRouteProcessor(), // :: Step 5
@@ -51,6 +54,7 @@ public static class Translator
                 BackendTlsPolicies = [.. context.BackendTlsPolicyStatuses],
             },
             Snapshots = [.. context.Snapshots.OrderBy(s => s.Name, StringComparer.Ordinal)],
+            Infrastructure = [.. context.Infrastructure.OrderBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Gateway, StringComparer.Ordinal)],
         };
     }
 }

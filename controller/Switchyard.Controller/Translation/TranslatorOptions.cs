@@ -19,6 +19,14 @@ public sealed record TranslatorOptions
     /// invalid certificate reference.
     /// </summary>
     public bool DataPlaneSuppliesMissingCertificates { get; init; }
+
+    /// <summary>
+    /// The address ranges the load balancer in front of the data plane can assign (for example MetalLB's
+    /// IPAddressPools). A static Gateway address outside them is reported AddressNotUsable at once. Empty means the
+    /// ranges are unknown: every address is asked of the load balancer, and one it does not assign is reported
+    /// AddressNotAssigned.
+    /// </summary>
+    public ImmutableArray<System.Net.IPNetwork> AddressPools { get; init; } = [];
 }
 
 /// <summary>A computed status for one object.</summary>
@@ -65,4 +73,7 @@ public sealed record TranslationResult
 
     /// <summary>One valid snapshot per programmed Gateway, sorted by name.</summary>
     public ImmutableArray<GatewaySnapshot> Snapshots { get; init; } = [];
+
+    /// <summary>The Service each accepted Gateway needs, sorted by namespace and name (for the provisioner).</summary>
+    public ImmutableArray<GatewayInfrastructureIntent> Infrastructure { get; init; } = [];
 }

@@ -38,10 +38,20 @@ internal static class ConformanceCommand
         };
         profile.AcceptOnlyFromAmong("GATEWAY-HTTP", SwitchyardFeatures.WebTransportProfile);
         var list = new Option<bool>("--list") { Description = "List the tests and exit." };
+        var usableAddresses = new Option<string[]>("--usable-network-addresses")
+        {
+            Description = "Addresses the implementation can assign to a Gateway, [TYPE=]VALUE, comma-separated (GatewayStaticAddresses; default IPAddress=127.0.0.2, which the in-process load balancer's pool holds).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var unusableAddresses = new Option<string[]>("--unusable-network-addresses")
+        {
+            Description = "Addresses the implementation cannot assign to a Gateway, [TYPE=]VALUE, comma-separated (default IPAddress=203.0.113.1, TEST-NET-3).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
 
         var command = new Command("conformance", "Run the Gateway API GATEWAY-HTTP conformance suite and Switchyard's WebTransportRoute scenarios, and write a ConformanceReport.")
         {
-            reportOutput, kubeconfig, gatewayClass, runTest, features, profile, echoImage, list,
+            reportOutput, kubeconfig, gatewayClass, runTest, features, profile, echoImage, list, usableAddresses, unusableAddresses,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -70,6 +80,18 @@ internal static class ConformanceCommand
                 return 2;
             }
 
+            IReadOnlyList<NetworkAddress>? usable, unusable;
+            try
+            {
+                usable = Addresses(parseResult.GetValue(usableAddresses));
+                unusable = Addresses(parseResult.GetValue(unusableAddresses));
+            }
+            catch (FormatException ex)
+            {
+                await error.WriteLineAsync($"conformance: {ex.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
             ConformanceReport report;
             try
             {
@@ -81,6 +103,8 @@ internal static class ConformanceCommand
                     RunProfile = parseResult.GetValue(profile),
                     SupportedFeatures = requested is { Count: > 0 } ? requested : null,
                     EchoImage = parseResult.GetValue(echoImage)!,
+                    UsableNetworkAddresses = usable ?? [NetworkAddress.DefaultUsable],
+                    UnusableNetworkAddresses = unusable ?? [NetworkAddress.DefaultUnusable],
                     Implementation = new ReportImplementation { Version = VersionCommand.ProductVersion },
                     Log = line => error.WriteLine(line),
                 }, cancellationToken).ConfigureAwait(false);
@@ -106,5 +130,12 @@ internal static class ConformanceCommand
             return report.Core.Failed + report.Extended.Failed + report.WebTransport.Failed == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Parses the comma-separated <c>[TYPE=]VALUE</c> lists; null when none was given.</summary>
+    private static List<NetworkAddress>? Addresses(string[]? values)
+    {
+        var parsed = (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(NetworkAddress.Parse).ToList();
+        return parsed.Count > 0 ? parsed : null;
     }
 }

@@ -1,7 +1,10 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using Switchyard.Cli.Hosting;
 using Switchyard.Controller.Hosting;
+using Switchyard.Controller.Provisioning;
 using Switchyard.Controller.Translation;
 using Switchyard.Kubernetes.Client;
 using Switchyard.Kubernetes.Config;
@@ -17,7 +20,7 @@ namespace Switchyard.Cli;
 /// <returns>Completes when the data plane has stopped.</returns>
 internal delegate Task DataPlaneAttachment(ControllerHost host, CancellationToken cancellationToken);
 
-/// <summary><c>switchyard controller</c>: the Kubernetes-mode control plane (provider, translator, status writer).</summary>
+/// <summary><c>switchyard controller</c>: the Kubernetes-mode control plane (provider, translator, provisioner, status writer).</summary>
 internal static class ControllerCommand
 {
     /// <summary>Creates the command.</summary>
@@ -56,12 +59,33 @@ internal static class ControllerCommand
         var dataPlaneAddress = DataPlaneBindings.AddressOption("--data-plane-address");
         var dataPlaneBind = DataPlaneBindings.BindOption("--data-plane-bind");
         var allowedOrigins = DataPlaneBindings.AllowedOriginOption();
+        var provision = new Option<bool>("--provision-services")
+        {
+            Description = "Create, update and delete one LoadBalancer Service switchyard-GATEWAY per accepted Gateway, with its spec.infrastructure labels and annotations and its static addresses pinned for MetalLB (true|false).",
+            DefaultValueFactory = _ => true,
+        };
+        var dataPlaneSelector = new Option<string>("--data-plane-selector")
+        {
+            Description = "Labels of the data-plane pods the Gateway Services select, KEY=VALUE,… (default: this install's controller pods, which serve the listeners).",
+            DefaultValueFactory = _ => "app.kubernetes.io/name=switchyard,app.kubernetes.io/component=controller",
+        };
+        var addressPools = new Option<string[]>("--address-pool")
+        {
+            Description = "An address range the load balancer assigns from, as CIDR, e.g. 192.0.2.0/24 (repeatable; MetalLB's IPAddressPools). A static Gateway address outside every pool is reported AddressNotUsable; with none given, the load balancer's answer decides.",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var localLoadBalancer = new Option<bool>("--local-load-balancer")
+        {
+            Description = "Fill the Gateway Services' load balancer status in this process, as MetalLB would, from --address-pool and --data-plane-address (for an API server without a load balancer, such as switchyard dev-apiserver).",
+        };
         var debounce = new Option<string>("--debounce") { Description = "Quiet time before changes are translated.", DefaultValueFactory = _ => "100ms", Hidden = true };
 
         var command = new Command("controller", "Run the control plane against a Kubernetes API server: watch Gateway API objects, compute and write their status.")
         {
             kubeconfig, inCluster, controllerName, leaderElect, leaseNamespace, leaseName, identity,
             leaseDuration, renewDeadline, retryPeriod, devCertificates, dataPlane, dataPlaneAddress, dataPlaneBind, allowedOrigins, debounce,
+            provision, dataPlaneSelector, addressPools, localLoadBalancer,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -69,8 +93,12 @@ internal static class ControllerCommand
             KubernetesClientConfiguration configuration;
             TimeSpan lease, renew, retry, quiet;
             DataPlaneBindings bindings;
+            ImmutableArray<IPNetwork> pools;
+            Dictionary<string, string> selector;
             try
             {
+                pools = [.. (parseResult.GetValue(addressPools) ?? []).Select(ParsePool)];
+                selector = ParseSelector(parseResult.GetValue(dataPlaneSelector)!);
                 configuration = parseResult.GetValue(inCluster)
                     ? KubernetesClientConfiguration.InCluster()
                     : KubernetesClientConfiguration.Load(parseResult.GetValue(kubeconfig));
@@ -112,7 +140,17 @@ internal static class ControllerCommand
                 {
                     ControllerName = parseResult.GetValue(controllerName)!,
                     DataPlaneSuppliesMissingCertificates = parseResult.GetValue(devCertificates),
+                    AddressPools = pools,
                 },
+                Provisioning = parseResult.GetValue(provision)
+                    ? new GatewayProvisionerOptions
+                    {
+                        DataPlaneSelector = selector,
+                        LocalLoadBalancer = parseResult.GetValue(localLoadBalancer)
+                            ? new LocalLoadBalancerOptions { Pools = pools, SharedAddress = bindings.Address }
+                            : null,
+                    }
+                    : null,
                 LeaderElection = election,
                 Debounce = quiet,
                 Log = StderrLog,
@@ -125,6 +163,32 @@ internal static class ControllerCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Parses an <c>--address-pool</c> CIDR.</summary>
+    /// <exception cref="FormatException">Not ADDRESS/PREFIX.</exception>
+    internal static IPNetwork ParsePool(string text) =>
+        IPNetwork.TryParse(text, out var network) && text.Contains('/', StringComparison.Ordinal)
+            ? network
+            : throw new FormatException($"--address-pool: '{text}' is not a CIDR such as 192.0.2.0/24");
+
+    /// <summary>Parses <c>KEY=VALUE,…</c> labels.</summary>
+    /// <exception cref="FormatException">An entry is not KEY=VALUE, or none is given.</exception>
+    internal static Dictionary<string, string> ParseSelector(string text)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new FormatException($"--data-plane-selector: '{pair}' is not KEY=VALUE");
+            }
+
+            labels[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return labels.Count > 0 ? labels : throw new FormatException("--data-plane-selector: no label given; the Services would select no pod");
     }
 
     private static void StderrLog(ControllerLogLevel level, string message, Exception? exception)
