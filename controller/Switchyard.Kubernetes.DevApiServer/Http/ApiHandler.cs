@@ -23,6 +23,9 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
         }
         catch (ApiError error)
         {
+            // Logged so a reader of the request log can tell refused requests (a 409 Conflict a writer retries) from
+            // those that took effect.
+            options.Log?.Invoke($"rejected {error.Code} {context.Request.Method} {context.Request.Path}");
             await WriteJsonAsync(context, error.Code, error.ToStatus()).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException or ArgumentException)
