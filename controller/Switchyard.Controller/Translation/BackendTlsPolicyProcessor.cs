@@ -189,7 +189,7 @@ internal sealed class BackendTlsPolicyProcessor : ITranslationProcessor
                 continue;
             }
 
-            if (ReadCaBundle(configMap) is not { } bundle)
+            if (CaBundles.Read(configMap) is not { } bundle)
             {
                 state.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidCACertificateRef, $"ConfigMap {state.Namespace}/{reference.Name} has no PEM certificate in {ConfigMapKeys.CaCertificate}");
                 continue;
@@ -227,43 +227,6 @@ internal sealed class BackendTlsPolicyProcessor : ITranslationProcessor
                 : new SubjectAltNameIr(SubjectAltNameType.Hostname, n.Hostname ?? ""))],
         };
         return state;
-    }
-
-    /// <summary>The PEM certificates of a ConfigMap's <c>ca.crt</c>, normalized; null when there is none or one does not parse.</summary>
-    internal static byte[]? ReadCaBundle(ConfigMap configMap)
-    {
-        if (configMap.Data is null || !configMap.Data.TryGetValue(ConfigMapKeys.CaCertificate, out var text) || string.IsNullOrWhiteSpace(text))
-        {
-            return null;
-        }
-
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            certificates.ImportFromPem(text);
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-
-        try
-        {
-            if (certificates.Count == 0)
-            {
-                return null;
-            }
-
-            // Re-exported so that only certificates (no stray text or keys) reach the data plane.
-            return Encoding.ASCII.GetBytes(string.Concat(certificates.Select(c => c.ExportCertificatePem() + "\n")));
-        }
-        finally
-        {
-            foreach (var c in certificates)
-            {
-                c.Dispose();
-            }
-        }
     }
 }
 

@@ -113,34 +113,12 @@ internal static class FrontendValidation
             return null;
         }
 
-        if (configMap.Data?.GetValueOrDefault(ConfigMapKeys.CaCertificate) is not { Length: > 0 } pem || !HoldsCertificates(pem))
+        if (CaBundles.Read(configMap) is not { } pem)
         {
             state.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidCACertificateRef, $"ConfigMap {ns}/{reference.Name} does not hold PEM certificates under {ConfigMapKeys.CaCertificate}");
             return null;
         }
 
-        return new CaCertificateIr { Name = $"configmap/{ns}/{reference.Name}", CertificatePem = [.. Encoding.ASCII.GetBytes(pem)] };
-    }
-
-    /// <summary>True when the text holds at least one PEM certificate and every certificate parses.</summary>
-    private static bool HoldsCertificates(string pem)
-    {
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            certificates.ImportFromPem(pem);
-            return certificates.Count > 0;
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-        finally
-        {
-            foreach (var certificate in certificates)
-            {
-                certificate.Dispose();
-            }
-        }
+        return new CaCertificateIr { Name = $"configmap/{ns}/{reference.Name}", CertificatePem = [.. pem] };
     }
 }
