@@ -186,7 +186,8 @@ public class TrackMessageReaderTests
     {
         var message = TrackFraming.EncodeMessage("live_video", "video", new byte[5000]);
         var pipe = new Pipe();
-        var reader = new TrackMessageReader(pipe.Reader);
+        var input = new CountingReader(pipe.Reader);
+        var reader = new TrackMessageReader(input);
 
         // One message in one write: not fragmented.
         await pipe.Writer.WriteAsync(message);
@@ -196,7 +197,17 @@ public class TrackMessageReaderTests
         var pending = reader.MoveNextAsync();
         await pipe.Writer.WriteAsync(message.AsMemory(0, 10));
         await pipe.Writer.WriteAsync(message.AsMemory(10, 3000));
-        await Task.Delay(20);
+
+        // The reader must have taken the first part (and asked for more) before the rest is written, or it would see
+        // the whole message in one read; on a loaded machine its continuation can be late, so wait for that third
+        // ReadAsync rather than for a fixed time.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref input.Reads) < 3 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(3, Volatile.Read(ref input.Reads));
         Assert.False(pending.IsCompleted);
         await pipe.Writer.WriteAsync(message.AsMemory(3010));
         Assert.True(await pending);
@@ -278,5 +289,27 @@ public class TrackMessageReaderTests
         var bytes = new byte[length];
         new Random(seed).NextBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>A PipeReader that counts the reads asked of it, so a test can wait for the reader to have taken input.</summary>
+    private sealed class CountingReader(PipeReader inner) : PipeReader
+    {
+        public int Reads;
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Reads);
+            return inner.ReadAsync(cancellationToken);
+        }
+
+        public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
+
+        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
     }
 }
