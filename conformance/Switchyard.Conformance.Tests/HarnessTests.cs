@@ -223,6 +223,30 @@ public sealed class HarnessTests
     }
 
     [Fact]
+    public async Task EchoServer_RetrySimulation_FailsTheFirstRequestsOfEachId()
+    {
+        var address = new IPAddress([127, 79, (byte)Random.Shared.Next(256), 9]);
+        await using var echo = await EchoServer.StartAsync([new EchoPod("infra-backend-v3-abc-12345", "gateway-conformance-infra", address)], CancellationToken.None);
+        using var http = new HttpClient();
+        async Task<int> StatusAsync(string query)
+        {
+            using var response = await http.GetAsync($"http://{address}:{EchoServer.Ports[0]}/retry?{query}");
+            return (int)response.StatusCode;
+        }
+
+        // Two failures with 502, then echoes; another ID counts from zero.
+        Assert.Equal(502, await StatusAsync("responseCode=502&succeedAfter=2&uuid=a"));
+        Assert.Equal(502, await StatusAsync("responseCode=502&succeedAfter=2&uuid=a"));
+        Assert.Equal(200, await StatusAsync("responseCode=502&succeedAfter=2&uuid=a"));
+        Assert.Equal(503, await StatusAsync("responseCode=503&succeedAfter=1&uuid=b"));
+        Assert.Equal(200, await StatusAsync("responseCode=503&succeedAfter=1&uuid=b"));
+
+        // Not a simulation: no ID, or a code that is not an error.
+        Assert.Equal(200, await StatusAsync("responseCode=500&succeedAfter=2"));
+        Assert.Equal(200, await StatusAsync("responseCode=302&succeedAfter=2&uuid=c"));
+    }
+
+    [Fact]
     public async Task EchoServer_H2cPortSpeaksOnlyHttp2_AndWebSocketEchoes()
     {
         var address = new IPAddress([127, 78, (byte)Random.Shared.Next(256), 9]);

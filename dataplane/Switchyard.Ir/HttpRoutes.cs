@@ -64,13 +64,16 @@ public sealed record HttpRouteIr
     /// <summary>CORS policy; when set the gateway answers preflights and adds CORS headers to responses.</summary>
     public CorsIr? Cors { get; init; }
 
+    /// <summary>Retry policy; null never retries.</summary>
+    public RetryIr? Retry { get; init; }
+
     /// <inheritdoc />
     public bool Equals(HttpRouteIr? other) =>
         other is not null && Name == other.Name && Match == other.Match && RequestHeaders == other.RequestHeaders
         && ResponseHeaders == other.ResponseHeaders && Redirect == other.Redirect && Rewrite == other.Rewrite
         && IrEquality.Seq(Mirrors, other.Mirrors) && IrEquality.Seq(Backends, other.Backends)
         && DirectResponseStatus == other.DirectResponseStatus && RequestTimeout == other.RequestTimeout
-        && BackendRequestTimeout == other.BackendRequestTimeout && Cors == other.Cors;
+        && BackendRequestTimeout == other.BackendRequestTimeout && Cors == other.Cors && Retry == other.Retry;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Name, Match, IrEquality.Hash(Backends), Redirect, DirectResponseStatus);
@@ -259,4 +262,28 @@ public sealed record CorsIr
     /// <inheritdoc />
     public override int GetHashCode() =>
         HashCode.Combine(IrEquality.Hash(AllowOrigins), IrEquality.Hash(AllowMethods), IrEquality.Hash(AllowHeaders), IrEquality.Hash(ExposeHeaders), AllowCredentials, MaxAgeSeconds);
+}
+
+/// <summary>
+/// A retry policy (GEP-1731): a try whose backend answered one of <see cref="Codes"/>, or could not be reached, is
+/// made again on a freshly picked backend, at most <see cref="Attempts"/> more times, waiting <see cref="Backoff"/>
+/// between tries, all within the route's request timeout.
+/// </summary>
+public sealed record RetryIr
+{
+    /// <summary>Status codes (400–599) that are retried, sorted ascending without duplicates.</summary>
+    public ImmutableArray<int> Codes { get; init; } = [];
+
+    /// <summary>The most retries after the first try; zero never retries.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Wait between tries; zero retries at once.</summary>
+    public TimeSpan Backoff { get; init; }
+
+    /// <inheritdoc />
+    public bool Equals(RetryIr? other) =>
+        other is not null && IrEquality.Seq(Codes, other.Codes) && Attempts == other.Attempts && Backoff == other.Backoff;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(IrEquality.Hash(Codes), Attempts, Backoff);
 }

@@ -219,6 +219,33 @@ internal static class SnapshotValidator
         {
             ValidateCors(at, cors, errors);
         }
+
+        if (route.Retry is { } retry)
+        {
+            ValidateRetry(at, retry, errors);
+        }
+    }
+
+    private static void ValidateRetry(string at, RetryIr retry, ImmutableArray<string>.Builder errors)
+    {
+        // GEP-1731 allows only error classes to be retried: 4xx and 5xx.
+        foreach (var code in retry.Codes.NullToEmpty())
+        {
+            if (code is < 400 or > 599)
+            {
+                errors.Add($"{at}: retry code {code} is not within 400..599");
+            }
+        }
+
+        if (retry.Attempts < 0)
+        {
+            errors.Add($"{at}: retry attempts {retry.Attempts} is negative");
+        }
+
+        if (retry.Backoff < TimeSpan.Zero)
+        {
+            errors.Add($"{at}: negative retry backoff");
+        }
     }
 
     private static void ValidateCors(string at, CorsIr cors, ImmutableArray<string>.Builder errors)

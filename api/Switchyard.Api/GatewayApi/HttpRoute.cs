@@ -42,6 +42,12 @@ public sealed class HttpRouteRule
 
     /// <summary>Timeouts.</summary>
     public HttpRouteTimeouts? Timeouts { get; set; }
+
+    /// <summary>
+    /// Retry policy (GEP-1731). Experimental channel only: the standard channel's CRD has no such field, so a cluster
+    /// running standard CRDs never sets it.
+    /// </summary>
+    public HttpRouteRetry? Retry { get; set; }
 }
 
 /// <summary>A request match.</summary>
@@ -249,4 +255,20 @@ public sealed class HttpRouteTimeouts
 
     /// <summary>Timeout of one request to a backend.</summary>
     public string? BackendRequest { get; set; }
+}
+
+/// <summary>
+/// A rule's retry policy (GEP-1731, Gateway API experimental channel): which backend answers are retried, how many
+/// times, and how long to wait between tries.
+/// </summary>
+public sealed class HttpRouteRetry
+{
+    /// <summary>HTTP status codes (400–599) whose answers are retried.</summary>
+    public List<int>? Codes { get; set; }
+
+    /// <summary>The most retries (tries after the first) of one request; unset is implementation-specific.</summary>
+    public int? Attempts { get; set; }
+
+    /// <summary>Minimum wait between tries (a Gateway API Duration string).</summary>
+    public string? Backoff { get; set; }
 }

@@ -41,6 +41,8 @@ internal sealed record TrackLogEntry(string Pod, string Namespace, string Path, 
 /// Like echo-basic, port 3000 also serves a WebSocket echo at <c>/ws</c> (every text and binary message is sent
 /// back), and port 3001 serves the same echo over HTTP/2 with prior knowledge only (h2c; an HTTP/1.1 client gets
 /// nothing), so an answer from 3001 proves the gateway spoke h2c.
+/// For HTTPRouteRetry, a request with <c>?uuid=ID&amp;responseCode=CODE&amp;succeedAfter=N</c> is a retry simulation:
+/// the first N requests carrying ID answer CODE, later ones echo as usual (see <see cref="RetrySimulation"/>).
 /// </summary>
 internal sealed class EchoServer : IAsyncDisposable
 {
@@ -57,6 +59,13 @@ internal sealed class EchoServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentQueue<EchoLogEntry> log = new();
     private readonly ConcurrentQueue<TrackLogEntry> tracks = new();
+    private readonly ConcurrentDictionary<string, int> retrySimulations = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many retry simulations are remembered; every probe uses a fresh ID, so older ones are forgotten wholesale
+    /// rather than letting the table grow with the number of requests.
+    /// </summary>
+    private const int MaxRetrySimulations = 10_000;
 
     private EchoServer(IReadOnlyList<EchoPod> pods, WebApplication app)
     {
@@ -195,6 +204,17 @@ internal sealed class EchoServer : IAsyncDisposable
             }
         }
 
+        if (RetrySimulation(request) is { } failWith)
+        {
+            // The answer a failing backend would give: an error status with a small JSON body that is not an echo.
+            var error = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["message"] = "retry simulation: failing this request" });
+            context.Response.StatusCode = failWith;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = error.Length;
+            await context.Response.Body.WriteAsync(error, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         foreach (var pair in request.Headers["X-Echo-Set-Header"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)))
         {
             var colon = pair.IndexOf(':', StringComparison.Ordinal);
@@ -235,6 +255,31 @@ internal sealed class EchoServer : IAsyncDisposable
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The status to fail <paramref name="request"/> with when it is one of the first <c>succeedAfter</c> requests of
+    /// its retry simulation (<c>uuid</c>, <c>responseCode</c> 400–599, <c>succeedAfter</c> ≥ 0); null to answer
+    /// normally. Requests are counted per ID across all pods of this server, so a gateway that retries on another pod
+    /// of the same Service still sees the simulation advance.
+    /// </summary>
+    private int? RetrySimulation(HttpRequest request)
+    {
+        var query = request.Query;
+        if (!query.TryGetValue("uuid", out var id) || id.ToString() is not { Length: > 0 } key
+            || !int.TryParse(query["responseCode"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var code) || code is < 400 or > 599
+            || !int.TryParse(query["succeedAfter"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var succeedAfter))
+        {
+            return null;
+        }
+
+        if (retrySimulations.Count >= MaxRetrySimulations)
+        {
+            retrySimulations.Clear();
+        }
+
+        var seen = retrySimulations.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return seen <= succeedAfter ? code : null;
     }
 
     /// <summary>echo-basic's <c>/ws</c>: every message comes back as it was sent, text as text and binary as binary.</summary>

@@ -11,6 +11,7 @@ internal static class AllTests
             .. FrontendTlsTests.All(),
             .. BackendTlsPolicyTests.All(),
             .. GatewayAddressTests.All(),
+            .. RetryTests.All(),
         ];
 
     /// <summary>Switchyard's own profiles' tests (<see cref="SwitchyardFeatures"/>), run after GATEWAY-HTTP.</summary>

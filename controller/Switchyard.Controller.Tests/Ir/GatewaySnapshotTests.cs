@@ -123,4 +123,34 @@ public sealed class GatewaySnapshotTests
         Assert.Contains(errors, e => e.Contains("different client certificate validation", StringComparison.Ordinal));
         Assert.Contains("mode: AllowValidOnly", (good with { Listeners = [validating] }).ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_Retry_NeedsErrorCodesAndNonNegativeAttemptsAndBackoff()
+    {
+        HttpRouteIr Route(RetryIr retry) => new()
+        {
+            Name = "httproute/default/r/rule/0/match/0",
+            Match = new HttpMatchIr(),
+            Backends = [new HttpBackendIr { Backend = new WeightedBackendIr { Name = "service/default/v/port/80", Endpoints = [new EndpointIr { Host = "127.0.0.1", Port = 5001 }] } }],
+            Retry = retry,
+        };
+        GatewaySnapshot With(RetryIr retry) => new()
+        {
+            Name = "default/gw",
+            Listeners = [new ListenerIr { Name = "gateway/default/gw/listener/http", Protocol = ListenerProtocol.Http, Port = 80, VirtualHosts = [new VirtualHostIr { Name = "vhost/*", Hostname = "*", Routes = [Route(retry)] }] }],
+        };
+        var good = new RetryIr { Codes = [500, 503], Attempts = 2, Backoff = TimeSpan.FromMilliseconds(25) };
+
+        Assert.Empty(With(good).Validate());
+        Assert.Equal(With(good), With(good with { Codes = [500, 503] }));
+        Assert.NotEqual(With(good), With(good with { Attempts = 3 }));
+
+        var errors = With(new RetryIr { Codes = [302, 500, 600], Attempts = -1, Backoff = TimeSpan.FromMilliseconds(-1) }).Validate();
+
+        Assert.Contains(errors, e => e.Contains("retry code 302", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("retry code 600", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, e => e.Contains("retry code 500", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("retry attempts -1", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("negative retry backoff", StringComparison.Ordinal));
+    }
 }

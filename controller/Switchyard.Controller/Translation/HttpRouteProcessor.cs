@@ -21,6 +21,12 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
     /// <summary>The CRD's HTTPHeaderName pattern (an RFC 9110 token).</summary>
     private static readonly Regex HeaderName = new(@"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
 
+    /// <summary>Retries of a policy that leaves <c>attempts</c> unset (implementation-specific in GEP-1731).</summary>
+    private const int DefaultRetryAttempts = 1;
+
+    /// <summary>Wait between tries of a policy that leaves <c>backoff</c> unset (implementation-specific in GEP-1731).</summary>
+    private static readonly TimeSpan DefaultRetryBackoff = TimeSpan.FromMilliseconds(25);
+
     public void Run(TranslationContext context)
     {
         foreach (var route in context.Snapshot.HttpRoutes)
@@ -136,6 +142,8 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
             backendTimeout = Durations.TryParse(bt, out var t) ? t : Problem<TimeSpan?>(problems, $"timeouts.backendRequest '{bt}' is not a Gateway API duration");
         }
 
+        var retry = rule.Retry is { } retrySpec ? TranslateRetry(retrySpec, problems) : null;
+
         var backends = ImmutableArray.CreateBuilder<HttpBackendIr>();
         foreach (var backendRef in rule.BackendRefs ?? [])
         {
@@ -210,10 +218,47 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                 RequestTimeout = requestTimeout,
                 BackendRequestTimeout = backendTimeout,
                 Cors = filters.Cors,
+                Retry = retry,
             });
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The retry policy of a rule (GEP-1731). Unset attempts and backoff are implementation-specific; Switchyard
+    /// retries once after <see cref="DefaultRetryBackoff"/>, the base interval Envoy uses, so a policy that only names
+    /// codes still does something and a failing backend is not hit back-to-back.
+    /// </summary>
+    private static RetryIr TranslateRetry(HttpRouteRetry retry, List<string> problems)
+    {
+        var codes = new SortedSet<int>();
+        foreach (var code in retry.Codes ?? [])
+        {
+            // The CRD bounds codes to 400..599 (only errors are retried); a copy of the CRD without that check must
+            // not reach the data plane's validator.
+            if (code is < 400 or > 599)
+            {
+                problems.Add($"retry.codes {code} is not within 400-599");
+                continue;
+            }
+
+            codes.Add(code);
+        }
+
+        var attempts = DefaultRetryAttempts;
+        if (retry.Attempts is { } a)
+        {
+            attempts = a >= 0 ? a : Problem(problems, $"retry.attempts {a} must not be negative", 0);
+        }
+
+        var backoff = DefaultRetryBackoff;
+        if (retry.Backoff is { } b)
+        {
+            backoff = Durations.TryParse(b, out var t) ? t : Problem(problems, $"retry.backoff '{b}' is not a Gateway API duration", TimeSpan.Zero);
+        }
+
+        return new RetryIr { Codes = [.. codes], Attempts = attempts, Backoff = backoff };
     }
 
     private static HttpMatchIr TranslateMatch(HttpRouteMatch match, List<string> problems)

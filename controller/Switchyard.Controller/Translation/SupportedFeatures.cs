@@ -46,6 +46,7 @@ public static class SupportedFeatures
         "HTTPRouteRequestPercentageMirror",
         "HTTPRouteRequestTimeout",
         "HTTPRouteResponseHeaderModification",
+        "HTTPRouteRetry",
         "HTTPRouteSchemeRedirect",
         "ListenerSet",
     ];

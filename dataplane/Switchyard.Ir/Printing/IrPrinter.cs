@@ -105,7 +105,11 @@ public static class IrPrinter
             ("allowHeaders", Arr(c.AllowHeaders, v => JsonValue.Create(v))),
             ("exposeHeaders", Arr(c.ExposeHeaders, v => JsonValue.Create(v))),
             ("allowCredentials", c.AllowCredentials ? true : null),
-            ("maxAgeSeconds", c.MaxAgeSeconds))));
+            ("maxAgeSeconds", c.MaxAgeSeconds))),
+        ("retry", r.Retry is not { } retry ? null : Obj(
+            ("codes", Arr(retry.Codes, v => JsonValue.Create(v))),
+            ("attempts", retry.Attempts),
+            ("backoff", Duration(retry.Backoff)))));
 
     private static JsonObject WebTransportRoute(WebTransportRouteIr r) => Obj(
         ("name", r.Name),

@@ -37,8 +37,14 @@ internal sealed class ForwardPlan
     /// <summary>Backend-level ResponseHeaderModifier.</summary>
     public HeaderModifierIr? BackendResponseHeaders { get; init; }
 
-    /// <summary>The deadline for the whole exchange, or null for none.</summary>
+    /// <summary>The deadline for the whole exchange, every try included, or null for none.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The deadline of one try (sending, then streaming the response of the try that is kept), or null for none.</summary>
+    public TimeSpan? TryTimeout { get; init; }
+
+    /// <summary>The route's retry policy with a way to pick the next try's backend, or null to send once.</summary>
+    public RetryPlan? Retry { get; init; }
 
     /// <summary>Mirror endpoints sampled for this request, or null.</summary>
     public List<EndpointIr>? Mirrors { get; init; }
@@ -58,6 +64,14 @@ internal sealed class ForwardPlan
     /// <summary>The backend's TLS client (a BackendTLSPolicy), or null to send in the clear.</summary>
     public BackendTlsClient? Tls { get; init; }
 }
+
+/// <summary>A route's retry policy (GEP-1731) and how the next try's target is chosen.</summary>
+/// <param name="Policy">Which answers are retried, how often and with what wait.</param>
+/// <param name="NextTry">
+/// Chooses a backend again and gives the plan of the next try, or null when no backend can take it (the last answer
+/// then stands).
+/// </param>
+internal sealed record RetryPlan(RetryIr Policy, Func<ForwardPlan?> NextTry);
 
 /// <summary>
 /// A reverse-proxy forwarder on <see cref="HttpMessageInvoker"/> (one pooled <see cref="SocketsHttpHandler"/>), shaped
@@ -91,17 +105,27 @@ internal sealed partial class HttpForwarder
         ActivityHeadersPropagator = null,
     };
 
+    /// <summary>
+    /// The largest request body kept in memory so a try can be replayed; a larger body, or one of unknown length, is
+    /// streamed once and its request is not retried. Bounded so retries never buffer without limit.
+    /// </summary>
+    public const int MaxReplayableBody = 64 * 1024;
+
     /// <summary>Forwards <paramref name="context"/>'s request per <paramref name="plan"/> and copies the response back.</summary>
     /// <remarks>
-    /// 1. Build the backend request: method, target, client headers without hop-by-hop ones, Host, forwarding headers,
+    /// 1. Attach the body: streamed, or buffered when mirrors need a copy of a small body or a retry may replay it
+    ///    (see <see cref="MaxReplayableBody"/>).
+    /// 2. Build the backend request: method, target, client headers without hop-by-hop ones, Host, forwarding headers,
     ///    then the route's and the backend's RequestHeaderModifier.
-    /// 2. Attach the body: streamed, or buffered when mirrors need a copy of a small body.
-    /// 3. Hand copies to the mirrors (fire-and-forget).
-    /// 4. Send under the route's deadline and wait for response headers.
+    /// 3. Hand copies to the mirrors (fire-and-forget), on the first try only.
+    /// 4. Send under the try's and the whole exchange's deadlines and wait for response headers. When the route
+    ///    retries and the answer is one of its codes, or the backend could not be reached, reset or the try's own
+    ///    deadline passed: discard the answer, wait the backoff, choose a backend again and go back to step 2 — while
+    ///    attempts remain and the backoff ends before the whole exchange's deadline.
     /// 5. Copy status and headers (without hop-by-hop ones), apply the ResponseHeaderModifiers, start the response.
     /// 6. Stream the body, then trailers. A failure from here on aborts the response rather than truncating it.
-    /// A WebSocket opening handshake goes as an HTTP/1.1 upgrade without a body; when the backend switches protocols,
-    /// step 6 is the <see cref="UpgradeTunnel"/> instead.
+    /// A WebSocket opening handshake goes as an HTTP/1.1 upgrade without a body, and is never retried; when the
+    /// backend switches protocols, step 6 is the <see cref="UpgradeTunnel"/> instead.
     /// </remarks>
     /// <param name="context">The client exchange.</param>
     /// <param name="plan">What to send where.</param>
@@ -110,48 +134,170 @@ internal sealed partial class HttpForwarder
     {
         var clientAborted = context.RequestAborted;
 
-        // :: Step 1
-        var h2c = plan.Protocol == BackendProtocol.H2c;
-        using var outgoing = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
-        {
-            // RFC 9113 §3.3: an h2c backend is spoken to with prior knowledge, never by falling back to HTTP/1.1.
-            Version = h2c ? HttpVersion.Version20 : HttpVersion.Version11,
-            VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
-        };
-
         // WebSocket needs an HTTP/1.1 backend (RFC 8441 to backends is not spoken); to h2c the Upgrade is dropped as hop-by-hop.
-        var tunnel = h2c ? null : UpgradeTunnel.TryCreate(context);
+        var tunnel = plan.Protocol == BackendProtocol.H2c ? null : UpgradeTunnel.TryCreate(context);
         var hasBody = tunnel is null && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody
             ?? (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count != 0));
 
-        // :: Step 2 (the content must exist before headers are copied so Content-* headers have a home)
+        // :: Step 1
         byte[]? buffered = null;
         StreamingRequestContent? streaming = null;
         var mirrors = tunnel is null ? plan.Mirrors : null;
+        var retry = tunnel is null && plan.Retry is { Policy.Attempts: > 0 } r ? r : null;
         if (hasBody)
         {
-            if (mirrors is not null && context.Request.ContentLength is long length and <= RequestMirrors.MaxBufferedBody)
+            var length = context.Request.ContentLength;
+            var forMirrors = mirrors is not null && length <= RequestMirrors.MaxBufferedBody;
+            var forRetry = retry is not null && length <= MaxReplayableBody;
+            if (forMirrors || forRetry)
             {
-                buffered = await ReadSmallBodyAsync(context.Request.Body, (int)length, clientAborted).ConfigureAwait(false);
+                buffered = await ReadSmallBodyAsync(context.Request.Body, (int)length!.Value, clientAborted).ConfigureAwait(false);
                 if (buffered is null)
                 {
                     return clientAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.RequestBodyClient;
                 }
-
-                outgoing.Content = new ByteArrayContent(buffered);
             }
             else
             {
-                if (mirrors is not null)
-                {
-                    Log.MirrorSkippedLargeBody(_logger, context.Request.Path.Value ?? "/");
-                    mirrors = null;
-                }
-
                 streaming = new StreamingRequestContent(context.Request.Body, clientAborted);
-                outgoing.Content = streaming;
+            }
+
+            if (mirrors is not null && !forMirrors)
+            {
+                Log.MirrorSkippedLargeBody(_logger, context.Request.Path.Value ?? "/");
+                mirrors = null;
+            }
+
+            if (retry is not null && !forRetry)
+            {
+                // The body streams to the first backend as it arrives; there is no copy to send a second time.
+                Log.RetrySkippedLargeBody(_logger, context.Request.Path.Value ?? "/");
+                retry = null;
             }
         }
+
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        var overallEnds = long.MaxValue;
+        if (plan.Timeout is { } timeout && timeout > TimeSpan.Zero)
+        {
+            overall.CancelAfter(timeout);
+            overallEnds = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        }
+
+        // The kept try's request lives until its response is copied: an HTTP/2 request body may still be streaming.
+        HttpRequestMessage? outgoing = null;
+        CancellationTokenSource? tryDeadline = null;
+        HttpResponseMessage? response = null;
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                // :: Step 2 (the content must exist before headers are copied so Content-* headers have a home)
+                outgoing?.Dispose();
+                outgoing = BuildRequest(context, plan, tunnel, buffered is not null ? new ByteArrayContent(buffered) : streaming);
+
+                // :: Step 3
+                if (attempt == 0 && mirrors is not null)
+                {
+                    _mirrors.Send(outgoing, buffered, plan.PathAndQuery, mirrors);
+                }
+
+                // :: Step 4
+                tryDeadline?.Dispose();
+                tryDeadline = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+                if (plan.TryTimeout is { } tryTimeout && tryTimeout > TimeSpan.Zero)
+                {
+                    tryDeadline.CancelAfter(tryTimeout);
+                }
+
+                ProxyError error;
+                try
+                {
+                    // Under a BackendTLSPolicy the URI stays http: the policy's client opens TLS below HTTP (see BackendTlsClient).
+                    response = await (plan.Tls?.Invoker ?? _invoker).SendAsync(outgoing, tryDeadline.Token).ConfigureAwait(false);
+                    error = ProxyError.None;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+                {
+                    error = ClassifySendFailure(ex, clientAborted, tryDeadline.IsCancellationRequested, streaming);
+                    if (retry is null || attempt >= retry.Policy.Attempts || !IsRetryable(error, overall.IsCancellationRequested))
+                    {
+                        LogFailure(error, plan.Endpoint, ex);
+                        return error;
+                    }
+
+                    Log.TryFailed(_logger, plan.Endpoint.ToString(), error, ex);
+                }
+
+                if (retry is null || attempt >= retry.Policy.Attempts
+                    || (response is not null && !retry.Policy.Codes.Contains((int)response.StatusCode)))
+                {
+                    break;
+                }
+
+                // Only answers that are not kept reach here; their bodies are never read.
+                var next = Environment.TickCount64 + (long)retry.Policy.Backoff.TotalMilliseconds < overallEnds ? retry.NextTry() : null;
+                if (next is null)
+                {
+                    // No time left for another try, or no backend to take it: the last answer stands.
+                    if (response is null)
+                    {
+                        return error;
+                    }
+
+                    break;
+                }
+
+                Log.Retrying(_logger, plan.Endpoint.ToString(), response is null ? error.ToString() : ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), attempt + 1);
+                response?.Dispose();
+                response = null;
+                if (retry.Policy.Backoff > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await Task.Delay(retry.Policy.Backoff, overall.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return clientAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.RequestTimedOut;
+                    }
+                }
+
+                plan = next;
+            }
+
+            return await RespondAsync(context, plan, tunnel, response!, clientAborted, tryDeadline).ConfigureAwait(false);
+        }
+        finally
+        {
+            response?.Dispose();
+            outgoing?.Dispose();
+            tryDeadline?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Failures a retry may cure (GEP-1731 lets implementations retry connection errors): the endpoint could not be
+    /// reached, the exchange broke before an answer, or the try's own deadline passed while the whole exchange has time.
+    /// </summary>
+    private static bool IsRetryable(ProxyError error, bool overallDeadlinePassed) => error switch
+    {
+        ProxyError.ConnectFailed or ProxyError.BackendError => true,
+        ProxyError.RequestTimedOut => !overallDeadlinePassed,
+        _ => false,
+    };
+
+    /// <summary>The backend request of one try: method, target, headers and the body to send.</summary>
+    private static HttpRequestMessage BuildRequest(HttpContext context, ForwardPlan plan, UpgradeTunnel? tunnel, HttpContent? content)
+    {
+        var h2c = plan.Protocol == BackendProtocol.H2c;
+        var outgoing = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
+        {
+            // RFC 9113 §3.3: an h2c backend is spoken to with prior knowledge, never by falling back to HTTP/1.1.
+            Version = h2c ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
+            Content = content,
+        };
 
         CopyRequestHeaders(context.Request.Headers, outgoing);
         outgoing.Headers.Host = plan.Host;
@@ -159,80 +305,55 @@ internal sealed partial class HttpForwarder
         HeaderModifiers.Apply(plan.RequestHeaders, outgoing);
         HeaderModifiers.Apply(plan.BackendRequestHeaders, outgoing);
         tunnel?.PrepareRequest(outgoing);
+        return outgoing;
+    }
 
-        // :: Step 3
-        if (mirrors is not null)
+    /// <summary>Steps 5 and 6 of <see cref="ForwardAsync"/>: the kept answer goes to the client.</summary>
+    private async Task<ProxyError> RespondAsync(HttpContext context, ForwardPlan plan, UpgradeTunnel? tunnel, HttpResponseMessage response, CancellationToken clientAborted, CancellationTokenSource deadline)
+    {
+        // :: Step 5
+        var client = context.Response;
+        client.StatusCode = (int)response.StatusCode;
+        CopyResponseHeaders(response.Headers, client.Headers, plan.OwnAltSvc);
+        CopyResponseHeaders(response.Content.Headers, client.Headers, plan.OwnAltSvc);
+        HeaderModifiers.Apply(plan.ResponseHeaders, client.Headers);
+        HeaderModifiers.Apply(plan.BackendResponseHeaders, client.Headers);
+        plan.Cors?.ApplyToResponse(plan.Origin!, client.Headers);
+        if (tunnel is not null && (response.StatusCode == HttpStatusCode.SwitchingProtocols || (tunnel.IsExtendedConnect && response.IsSuccessStatusCode)))
         {
-            _mirrors.Send(outgoing, buffered, plan.PathAndQuery, mirrors);
+            // A 2xx to an extended CONNECT would open the client's tunnel onto a backend that never switched.
+            if (!tunnel.Accepted(response))
+            {
+                Log.ForwardFailed(_logger, plan.Endpoint.ToString(), ProxyError.BackendError, new HttpRequestException("the backend did not accept the WebSocket handshake (no 101, or a Sec-WebSocket-Accept that does not answer the key)"));
+                client.Headers.Clear();
+                return ProxyError.BackendError;
+            }
+
+            return await tunnel.RunAsync(context, response, clientAborted).ConfigureAwait(false);
         }
 
-        // :: Step 4
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        if (plan.Timeout is { } timeout && timeout > TimeSpan.Zero)
-        {
-            deadline.CancelAfter(timeout);
-        }
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        HttpResponseMessage response;
+        // :: Step 6
         try
         {
-            // Under a BackendTLSPolicy the URI stays http: the policy's client opens TLS below HTTP (see BackendTlsClient).
-            response = await (plan.Tls?.Invoker ?? _invoker).SendAsync(outgoing, deadline.Token).ConfigureAwait(false);
+            await client.StartAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
-            var error = ClassifySendFailure(ex, clientAborted, deadline.IsCancellationRequested, streaming);
+            var error = clientAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.ResponseAbortedAfterStart;
             LogFailure(error, plan.Endpoint, ex);
             return error;
         }
 
-        using (response)
+        var copy = await CopyResponseBodyAsync(response, client.Body, deadline.Token).ConfigureAwait(false);
+        if (copy != BodyCopyResult.Completed)
         {
-            // :: Step 5
-            var client = context.Response;
-            client.StatusCode = (int)response.StatusCode;
-            CopyResponseHeaders(response.Headers, client.Headers, plan.OwnAltSvc);
-            CopyResponseHeaders(response.Content.Headers, client.Headers, plan.OwnAltSvc);
-            HeaderModifiers.Apply(plan.ResponseHeaders, client.Headers);
-            HeaderModifiers.Apply(plan.BackendResponseHeaders, client.Headers);
-            plan.Cors?.ApplyToResponse(plan.Origin!, client.Headers);
-            if (tunnel is not null && (response.StatusCode == HttpStatusCode.SwitchingProtocols || (tunnel.IsExtendedConnect && response.IsSuccessStatusCode)))
-            {
-                // A 2xx to an extended CONNECT would open the client's tunnel onto a backend that never switched.
-                if (!tunnel.Accepted(response))
-                {
-                    Log.ForwardFailed(_logger, plan.Endpoint.ToString(), ProxyError.BackendError, new HttpRequestException("the backend did not accept the WebSocket handshake (no 101, or a Sec-WebSocket-Accept that does not answer the key)"));
-                    client.Headers.Clear();
-                    return ProxyError.BackendError;
-                }
-
-                return await tunnel.RunAsync(context, response, clientAborted).ConfigureAwait(false);
-            }
-
-            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-            // :: Step 6
-            try
-            {
-                await client.StartAsync(deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
-            {
-                var error = clientAborted.IsCancellationRequested ? ProxyError.ClientAborted : ProxyError.ResponseAbortedAfterStart;
-                LogFailure(error, plan.Endpoint, ex);
-                return error;
-            }
-
-            var copy = await CopyResponseBodyAsync(response, client.Body, deadline.Token).ConfigureAwait(false);
-            if (copy != BodyCopyResult.Completed)
-            {
-                Log.ResponseAborted(_logger, plan.Endpoint.ToString(), clientAborted.IsCancellationRequested ? BodyCopyResult.ClientFailed.ToString() : deadline.IsCancellationRequested ? "Timeout" : copy.ToString());
-                return ProxyError.ResponseAbortedAfterStart;
-            }
-
-            CopyTrailers(response, context);
+            Log.ResponseAborted(_logger, plan.Endpoint.ToString(), clientAborted.IsCancellationRequested ? BodyCopyResult.ClientFailed.ToString() : deadline.IsCancellationRequested ? "Timeout" : copy.ToString());
+            return ProxyError.ResponseAbortedAfterStart;
         }
 
+        CopyTrailers(response, context);
         return ProxyError.None;
     }
 
@@ -455,5 +576,14 @@ internal sealed partial class HttpForwarder
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Request to {Path} not mirrored: its body is larger than the mirror buffer or of unknown length")]
         public static partial void MirrorSkippedLargeBody(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Request to {Path} not retried: its body is larger than the replay buffer or of unknown length")]
+        public static partial void RetrySkippedLargeBody(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Try to {Endpoint} failed: {Error}; the route retries")]
+        public static partial void TryFailed(ILogger logger, string endpoint, ProxyError error, Exception exception);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Retrying after {Endpoint} answered {Outcome} (retry {Retry})")]
+        public static partial void Retrying(ILogger logger, string endpoint, string outcome, int retry);
     }
 }

@@ -53,7 +53,7 @@ internal sealed partial class HttpRouteHandler
     /// 2. CORS: answer a preflight here; for other requests with an Origin, the answer gets the CORS headers. Then a
     ///    redirect or fixed response, when the rule says so.
     /// 3. Choose a backend by weight and one of its endpoints.
-    /// 4. Plan: URLRewrite path and host, timeouts, sampled mirrors.
+    /// 4. Plan: URLRewrite path and host, timeouts, sampled mirrors, and the retry policy with a way to choose again.
     /// 5. Forward.
     /// </remarks>
     private Task<ProxyError> RouteAsync(HttpContext context, PortState state)
@@ -130,27 +130,40 @@ internal sealed partial class HttpRouteHandler
             encodedPath = request.Path.HasValue ? request.Path.ToUriComponent() : "/";
         }
 
-        var plan = new ForwardPlan
+        var pathAndQuery = request.QueryString.HasValue ? encodedPath + request.QueryString.Value : encodedPath;
+        var plan = Plan(choice, RequestMirrors.Sample(ir.Mirrors, _random));
+
+        // :: Step 5
+        return _forwarder.ForwardAsync(context, plan);
+
+        // A retry chooses a backend again (GEP-1731: each try may reach another endpoint); mirrors go with the first try only.
+        ForwardPlan Plan(BackendChoice choice, List<Ir.EndpointIr>? mirrors) => new()
         {
             Endpoint = choice.Endpoint!,
-            PathAndQuery = request.QueryString.HasValue ? encodedPath + request.QueryString.Value : encodedPath,
+            PathAndQuery = pathAndQuery,
             Host = ir.Rewrite?.Hostname ?? (request.Host.HasValue ? request.Host.Value! : choice.Endpoint!.ToString()),
             ListenerPort = state.Port,
             RequestHeaders = ir.RequestHeaders,
             BackendRequestHeaders = choice.Backend!.RequestHeaders,
             ResponseHeaders = ir.ResponseHeaders,
             BackendResponseHeaders = choice.Backend.ResponseHeaders,
-            Timeout = Deadline(ir.RequestTimeout, ir.BackendRequestTimeout),
-            Mirrors = RequestMirrors.Sample(ir.Mirrors, _random),
+            // timeouts.request bounds every try together; timeouts.backendRequest bounds each (Gateway API GEP-1742).
+            Timeout = Deadline(ir.RequestTimeout, null),
+            TryTimeout = Deadline(ir.BackendRequestTimeout, null),
+            Mirrors = mirrors,
             OwnAltSvc = state.AltSvc is not null,
             Protocol = choice.Backend.Backend.Protocol,
             Cors = origin is null ? null : route.Cors,
             Origin = origin,
             Tls = choice.Tls,
+            Retry = ir.Retry is { Attempts: > 0 } retry ? new RetryPlan(retry, NextTry) : null,
         };
 
-        // :: Step 5
-        return _forwarder.ForwardAsync(context, plan);
+        ForwardPlan? NextTry()
+        {
+            var next = route.Backends.Choose(_random);
+            return next.Error == ProxyError.None ? Plan(next, null) : null;
+        }
     }
 
     private static void ApplyCors(Matching.CompiledRoute route, string? origin, HttpContext context)
