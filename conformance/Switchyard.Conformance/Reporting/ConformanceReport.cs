@@ -108,7 +108,8 @@ public sealed record ConformanceReport
         L("apiVersion: gateway.networking.k8s.io/v1");
         L("kind: ConformanceReport");
         L($"date: \"{Date.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}\"");
-        L("gatewayAPIChannel: standard");
+        // HTTPRouteRetry's field exists only in the experimental channel: a report that claims it says so.
+        L($"gatewayAPIChannel: {(SupportedFeatures.Contains("HTTPRouteRetry") ? "experimental" : "standard")}");
         L($"gatewayAPIVersion: {GatewayApiVersion}");
         L("implementation:");
         L("  contact:");
