@@ -101,26 +101,10 @@ internal static class ListenerSetTests
 
         yield return new("ListenerSetHostnameConflict", "Listener precedence settles hostname conflicts: the Gateway's listeners, then older ListenerSets, then namespace/name.", Needs, ["tests/listenerset-hostname-conflict.yaml"], async t =>
         {
-            ExpectedCondition[] conflicted = [F("Accepted", "HostnameConflict"), F("Programmed", "HostnameConflict"), T("Conflicted", "HostnameConflict")];
-
-            var gw = Gw("gateway-with-listenerset-hostname-conflict");
-            await t.Waiters.GatewayMustHaveConditionAsync(gw, T("Accepted"), t.Ct);
-            await t.Waiters.GatewayStatusMustHaveListenersAsync(gw, [Healthy("gateway-listener", 0), Healthy("hostname-conflict-with-gateway-listener", 0)], t.Ct);
-            await t.Waiters.GatewayMustHaveAttachedListenerSetsAsync(gw, 2, t.Ct);
-            var ls = Ls("listenerset-with-hostname-conflict-with-gateway-1");
-            await AcceptedAsync(t, ls, "listener-set-1-listener", "hostname-conflict-with-listener-set-listener");
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "hostname-conflict-with-gateway-listener", conflicted, t.Ct);
-            ls = Ls("listenerset-with-hostname-conflict-with-gateway-2");
-            await NotValidAsync(t, ls);
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "hostname-conflict-with-gateway-listener", conflicted, t.Ct);
-            ls = Ls("listenerset-with-hostname-conflict-with-listener-set-1");
-            await AcceptedAsync(t, ls, "listener-set-2-listener");
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "hostname-conflict-with-listener-set-listener", conflicted, t.Ct);
-            ls = Ls("listenerset-with-hostname-conflict-with-listener-set-2");
-            await NotValidAsync(t, ls);
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "hostname-conflict-with-listener-set-listener", conflicted, t.Ct);
+            await ConflictPrecedenceAsync(t, "hostname", "HostnameConflict");
 
             // Wildcard hostnames conflict like any other.
+            ExpectedCondition[] conflicted = [F("Accepted", "HostnameConflict"), F("Programmed", "HostnameConflict"), T("Conflicted", "HostnameConflict")];
             var wildcard = Gw("gateway-ls-wildcard-conflict");
             await t.Waiters.GatewayMustHaveConditionAsync(wildcard, T("Accepted"), t.Ct);
             await t.Waiters.GatewayMustHaveAttachedListenerSetsAsync(wildcard, 1, t.Ct);
@@ -193,24 +177,7 @@ internal static class ListenerSetTests
 
         yield return new("ListenerSetProtocolConflict", "Listener precedence settles protocol conflicts on a port.", Needs, ["tests/listenerset-protocol-conflict.yaml"], async t =>
         {
-            ExpectedCondition[] conflicted = [F("Accepted", "ProtocolConflict"), F("Programmed", "ProtocolConflict"), T("Conflicted", "ProtocolConflict")];
-            var gw = Gw("gateway-with-listenerset-protocol-conflict");
-            await t.Waiters.GatewayMustHaveConditionAsync(gw, T("Accepted"), t.Ct);
-            await t.Waiters.GatewayStatusMustHaveListenersAsync(gw, [Healthy("gateway-listener", 0), Healthy("protocol-conflict-with-gateway-listener", 0)], t.Ct);
-            await t.Waiters.GatewayMustHaveAttachedListenerSetsAsync(gw, 2, t.Ct);
-
-            var ls = Ls("listenerset-with-protocol-conflict-with-gateway-1");
-            await AcceptedAsync(t, ls, "listener-set-1-listener", "protocol-conflict-with-listener-set-listener");
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "protocol-conflict-with-gateway-listener", conflicted, t.Ct);
-            ls = Ls("listenerset-with-protocol-conflict-with-gateway-2");
-            await NotValidAsync(t, ls);
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "protocol-conflict-with-gateway-listener", conflicted, t.Ct);
-            ls = Ls("listenerset-with-protocol-conflict-with-listener-set-1");
-            await AcceptedAsync(t, ls, "listener-set-2-listener");
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "protocol-conflict-with-listener-set-listener", conflicted, t.Ct);
-            ls = Ls("listenerset-with-protocol-conflict-with-listener-set-2");
-            await NotValidAsync(t, ls);
-            await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, "protocol-conflict-with-listener-set-listener", conflicted, t.Ct);
+            await ConflictPrecedenceAsync(t, "protocol", "ProtocolConflict");
         });
 
         yield return new("ListenerSetReferenceGrant", "A ListenerSet's certificateRef to another namespace needs a ReferenceGrant from ListenerSet.", Needs, ["tests/listenerset-reference-grant.yaml"], async t =>
@@ -235,6 +202,37 @@ internal static class ListenerSetTests
             await t.Waiters.HttpRouteMustHaveListenerSetConditionAsync(route, ls, T("Accepted"), t.Ct);
             await t.Waiters.ListenerSetStatusMustHaveListenersAsync(ls, [Healthy("http", 1)], t.Ct);
         });
+    }
+
+    /// <summary>
+    /// The checks upstream's ListenerSetHostnameConflict and ListenerSetProtocolConflict share (their manifests differ
+    /// only in <paramref name="what"/>): the Gateway's listeners win over every ListenerSet's, then the older ListenerSet
+    /// wins; the loser's listener is Conflicted with <paramref name="reason"/>, and a set with no valid listener left is
+    /// not accepted.
+    /// </summary>
+    private static async Task ConflictPrecedenceAsync(TestContext t, string what, string reason)
+    {
+        ExpectedCondition[] conflicted = [F("Accepted", reason), F("Programmed", reason), T("Conflicted", reason)];
+        var withGateway = $"{what}-conflict-with-gateway-listener";
+        var withListenerSet = $"{what}-conflict-with-listener-set-listener";
+
+        var gw = Gw($"gateway-with-listenerset-{what}-conflict");
+        await t.Waiters.GatewayMustHaveConditionAsync(gw, T("Accepted"), t.Ct);
+        await t.Waiters.GatewayStatusMustHaveListenersAsync(gw, [Healthy("gateway-listener", 0), Healthy(withGateway, 0)], t.Ct);
+        await t.Waiters.GatewayMustHaveAttachedListenerSetsAsync(gw, 2, t.Ct);
+
+        var ls = Ls($"listenerset-with-{what}-conflict-with-gateway-1");
+        await AcceptedAsync(t, ls, "listener-set-1-listener", withListenerSet);
+        await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, withGateway, conflicted, t.Ct);
+        ls = Ls($"listenerset-with-{what}-conflict-with-gateway-2");
+        await NotValidAsync(t, ls);
+        await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, withGateway, conflicted, t.Ct);
+        ls = Ls($"listenerset-with-{what}-conflict-with-listener-set-1");
+        await AcceptedAsync(t, ls, "listener-set-2-listener");
+        await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, withListenerSet, conflicted, t.Ct);
+        ls = Ls($"listenerset-with-{what}-conflict-with-listener-set-2");
+        await NotValidAsync(t, ls);
+        await t.Waiters.ListenerSetListenerMustHaveConditionsAsync(ls, withListenerSet, conflicted, t.Ct);
     }
 
     private static NN Ls(string name) => new(Infra, name);
