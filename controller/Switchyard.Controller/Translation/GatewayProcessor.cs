@@ -150,35 +150,10 @@ internal sealed class GatewayProcessor : ITranslationProcessor
         var certificates = ImmutableArray.CreateBuilder<CertificateIr>();
         foreach (var reference in refs)
         {
-            var group = reference.Group ?? "";
-            var kind = reference.Kind ?? "Secret";
-            var ns = string.IsNullOrEmpty(reference.Namespace) ? state.OwnerNamespace : reference.Namespace;
-            if (group.Length != 0 || kind != "Secret")
+            if (ResolveCertificateRef(context, ownerKind, state.OwnerNamespace, reference, "certificateRef", Cond.InvalidCertificateRef, state.Conditions) is { } certificate)
             {
-                state.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidCertificateRef, $"certificateRef kind {kind} in group \"{group}\" is not supported; only Secret is");
-                continue;
+                certificates.Add(certificate);
             }
-
-            if (!References.Permitted(context.Snapshot, GatewayApiNames.Group, ownerKind, state.OwnerNamespace, "", "Secret", ns, reference.Name))
-            {
-                state.Conditions.Set(Cond.ResolvedRefs, false, Cond.RefNotPermitted, $"Secret {ns}/{reference.Name} is in another namespace and no ReferenceGrant allows it");
-                continue;
-            }
-
-            var secret = context.Snapshot.GetSecret(ns, reference.Name);
-            if (secret is null)
-            {
-                state.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidCertificateRef, $"Secret {ns}/{reference.Name} not found");
-                continue;
-            }
-
-            if (LoadCertificate(secret) is not { } certificate)
-            {
-                state.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidCertificateRef, $"Secret {ns}/{reference.Name} does not hold a valid PEM certificate and private key in tls.crt and tls.key");
-                continue;
-            }
-
-            certificates.Add(certificate with { Name = $"secret/{ns}/{reference.Name}" });
         }
 
         if (certificates.Count == 0)
@@ -209,35 +184,50 @@ internal sealed class GatewayProcessor : ITranslationProcessor
     /// </summary>
     private static void ResolveBackendClientCertificate(TranslationContext context, GatewayState gateway, SecretObjectReference reference)
     {
+        if (ResolveCertificateRef(context, "Gateway", gateway.Namespace, reference, "tls.backend.clientCertificateRef", Cond.InvalidClientCertificateRef, gateway.Conditions) is { } certificate)
+        {
+            gateway.BackendClientCertificate = certificate;
+            gateway.Conditions.Set(Cond.ResolvedRefs, true, Cond.ResolvedRefs, "all references are resolved");
+        }
+    }
+
+    /// <summary>
+    /// Resolves a reference to a TLS Secret (a listener's certificateRef, the Gateway's backend client certificate):
+    /// kind Secret only, a ReferenceGrant across namespaces, and a parsable certificate and key. A reference that does
+    /// not resolve sets ResolvedRefs False on <paramref name="conditions"/> with <paramref name="invalidReason"/> (or
+    /// RefNotPermitted) and gives null.
+    /// </summary>
+    private static CertificateIr? ResolveCertificateRef(
+        TranslationContext context, string ownerKind, string ownerNamespace, SecretObjectReference reference, string field, string invalidReason, ConditionSet conditions)
+    {
         var group = reference.Group ?? "";
         var kind = reference.Kind ?? "Secret";
-        var ns = string.IsNullOrEmpty(reference.Namespace) ? gateway.Namespace : reference.Namespace;
+        var ns = string.IsNullOrEmpty(reference.Namespace) ? ownerNamespace : reference.Namespace;
         if (group.Length != 0 || kind != "Secret")
         {
-            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidClientCertificateRef, $"tls.backend.clientCertificateRef kind {kind} in group \"{group}\" is not supported; only Secret is");
-            return;
+            conditions.Set(Cond.ResolvedRefs, false, invalidReason, $"{field} kind {kind} in group \"{group}\" is not supported; only Secret is");
+            return null;
         }
 
-        if (!References.Permitted(context.Snapshot, GatewayApiNames.Group, "Gateway", gateway.Namespace, "", "Secret", ns, reference.Name))
+        if (!References.Permitted(context.Snapshot, GatewayApiNames.Group, ownerKind, ownerNamespace, "", "Secret", ns, reference.Name))
         {
-            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.RefNotPermitted, $"Secret {ns}/{reference.Name} is in another namespace and no ReferenceGrant allows it");
-            return;
+            conditions.Set(Cond.ResolvedRefs, false, Cond.RefNotPermitted, $"Secret {ns}/{reference.Name} is in another namespace and no ReferenceGrant allows it");
+            return null;
         }
 
         if (context.Snapshot.GetSecret(ns, reference.Name) is not { } secret)
         {
-            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidClientCertificateRef, $"Secret {ns}/{reference.Name} not found");
-            return;
+            conditions.Set(Cond.ResolvedRefs, false, invalidReason, $"Secret {ns}/{reference.Name} not found");
+            return null;
         }
 
         if (LoadCertificate(secret) is not { } certificate)
         {
-            gateway.Conditions.Set(Cond.ResolvedRefs, false, Cond.InvalidClientCertificateRef, $"Secret {ns}/{reference.Name} does not hold a valid PEM certificate and private key in tls.crt and tls.key");
-            return;
+            conditions.Set(Cond.ResolvedRefs, false, invalidReason, $"Secret {ns}/{reference.Name} does not hold a valid PEM certificate and private key in tls.crt and tls.key");
+            return null;
         }
 
-        gateway.BackendClientCertificate = certificate with { Name = $"secret/{ns}/{reference.Name}" };
-        gateway.Conditions.Set(Cond.ResolvedRefs, true, Cond.ResolvedRefs, "all references are resolved");
+        return certificate with { Name = $"secret/{ns}/{reference.Name}" };
     }
 
     /// <summary>Reads a TLS Secret; null when the certificate or key is missing or does not parse.</summary>
