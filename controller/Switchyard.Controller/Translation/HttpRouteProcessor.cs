@@ -129,7 +129,7 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
     private static List<HttpRouteIr> TranslateRule(TranslationContext context, HttpRoute route, string routeName, int index, HttpRouteRule rule, List<string> problems, HashSet<PolicyTarget> reached, ref string? refReason, ref string? refMessage)
     {
         var ns = route.Metadata.Namespace ?? "";
-        var filters = TranslateFilters(context, ns, rule.Filters, problems, ref refReason, ref refMessage, out var mirrors);
+        var filters = TranslateFilters(context, ns, rule.Filters, problems, reached, ref refReason, ref refMessage, out var mirrors);
 
         TimeSpan? requestTimeout = null, backendTimeout = null;
         if (rule.Timeouts?.Request is { } rt)
@@ -154,7 +154,7 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                 refMessage = resolution.Message;
             }
 
-            var backendFilters = TranslateFilters(context, ns, backendRef.Filters, problems, ref refReason, ref refMessage, out var backendMirrors);
+            var backendFilters = TranslateFilters(context, ns, backendRef.Filters, problems, reached, ref refReason, ref refMessage, out var backendMirrors);
             if (backendFilters.Redirect is not null || backendFilters.Rewrite is not null || backendFilters.Cors is not null || backendMirrors.Length > 0)
             {
                 problems.Add("backendRefs[].filters support only RequestHeaderModifier and ResponseHeaderModifier");
@@ -323,7 +323,7 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
 
     private sealed record Filters(HeaderModifierIr? RequestHeaders, HeaderModifierIr? ResponseHeaders, RedirectIr? Redirect, UrlRewriteIr? Rewrite, CorsIr? Cors);
 
-    private static Filters TranslateFilters(TranslationContext context, string ns, List<HttpRouteFilter>? specs, List<string> problems, ref string? refReason, ref string? refMessage, out ImmutableArray<MirrorIr> mirrors)
+    private static Filters TranslateFilters(TranslationContext context, string ns, List<HttpRouteFilter>? specs, List<string> problems, HashSet<PolicyTarget> reached, ref string? refReason, ref string? refMessage, out ImmutableArray<MirrorIr> mirrors)
     {
         HeaderModifierIr? request = null, response = null;
         RedirectIr? redirect = null;
@@ -379,8 +379,25 @@ internal sealed class HttpRouteProcessor : ITranslationProcessor
                         break;
                     }
 
+                    var mirrorBackend = resolution.Backend;
+                    if (BackendTlsPolicies.TargetOf(context.Snapshot, ns, mirror.BackendRef) is { } target)
+                    {
+                        // A copy goes to its backend as a request would: under the Service port's BackendTLSPolicy.
+                        reached.Add(target);
+                        if (context.Policies.For(target) is { } policy)
+                        {
+                            if (policy.Tls is null)
+                            {
+                                // The policy has no usable CA: the copy is not sent rather than sent in the clear.
+                                break;
+                            }
+
+                            mirrorBackend = mirrorBackend with { Tls = policy.Tls };
+                        }
+                    }
+
                     var (num, den) = mirror.Fraction is { } f ? (f.Numerator, f.Denominator ?? 100) : (mirror.Percent ?? 100, 100);
-                    mirrorList.Add(new MirrorIr { Backend = resolution.Backend, Numerator = num, Denominator = den });
+                    mirrorList.Add(new MirrorIr { Backend = mirrorBackend, Numerator = num, Denominator = den });
                     break;
                 default:
                     problems.Add($"filter type {filter.Type} is not supported or has no configuration");

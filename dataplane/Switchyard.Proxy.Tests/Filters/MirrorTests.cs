@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Switchyard.Ir;
 
 namespace Switchyard.Proxy.Tests.Filters;
@@ -75,5 +76,27 @@ public class MirrorTests
         await Task.Delay(500);
         Assert.InRange(half.Requests.Count, 60, 140);
         Assert.Empty(none.Requests);
+    }
+
+    [Theory]
+    // Each copy is spoken to as its own backend declares, whatever the main backend speaks: an h2c-only mirror
+    // answers HTTP/1.1 with a 400 before the handler, and an HTTP/1.1-only one refuses the HTTP/2 preface.
+    [InlineData(BackendProtocol.Http1, BackendProtocol.H2c)]
+    [InlineData(BackendProtocol.H2c, BackendProtocol.Http1)]
+    public async Task MirrorProtocol_IsTheMirrorBackends(BackendProtocol mainProtocol, BackendProtocol mirrorProtocol)
+    {
+        static HttpProtocols Kestrel(BackendProtocol p) => p == BackendProtocol.H2c ? HttpProtocols.Http2 : HttpProtocols.Http1;
+        await using var main = await TestBackend.StartAsync("main", null, Kestrel(mainProtocol));
+        await using var mirror = await TestBackend.StartAsync("mirror", null, Kestrel(mirrorProtocol));
+        var backend = new HttpBackendIr { Backend = Ir.Backend("main", 1, main.Endpoint) with { Protocol = mainProtocol } };
+        var copy = new MirrorIr { Backend = Ir.Backend("mirror", 1, mirror.Endpoint) with { Protocol = mirrorProtocol } };
+        var route = Ir.Route("r", [backend]) with { Mirrors = [copy] };
+        await using var proxy = await ProxyHarness.StartAsync(Ir.HttpSnapshot(route));
+        using var response = await proxy.Client.PostAsync(proxy.Url("/m"), new ByteArrayContent(new byte[10]));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await WaitForAsync(() => !mirror.Requests.IsEmpty);
+        var seen = Assert.Single(mirror.Requests);
+        Assert.Equal("/m", seen.PathAndQuery);
+        Assert.Equal(10, seen.BodyLength);
     }
 }

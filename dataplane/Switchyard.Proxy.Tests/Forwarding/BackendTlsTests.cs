@@ -21,6 +21,7 @@ public sealed class BackendTlsTests : IAsyncLifetime
     private int _port;
     private string? _seenSni;
     private string? _seenClient;
+    private int _requests;
 
     public async Task InitializeAsync()
     {
@@ -48,6 +49,7 @@ public sealed class BackendTlsTests : IAsyncLifetime
         {
             _seenSni = context.Features.Get<ISslStreamFeature>()?.SslStream.TargetHostName;
             _seenClient = context.Connection.ClientCertificate?.Subject;
+            Interlocked.Increment(ref _requests);
             return Task.CompletedTask;
         });
         await _backend.StartAsync();
@@ -108,6 +110,25 @@ public sealed class BackendTlsTests : IAsyncLifetime
         using var response = await proxy.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("CN=gateway-client", _seenClient);
+    }
+
+    [Fact]
+    public async Task Mirror_UnderPolicy_IsSentOverTls()
+    {
+        // Before mirrors honoured BackendTLSPolicy, this copy went in the clear and the TLS backend never saw a request.
+        await using var main = await TestBackend.StartAsync("main");
+        var mirror = new MirrorIr { Backend = Ir.Backend("tls", 1, new EndpointIr { Host = "127.0.0.1", Port = _port }) with { Tls = Policy("backend.example.com", _ca) } };
+        await using var proxy = await ProxyHarness.StartAsync(Ir.HttpSnapshot(Ir.Route("r", [Ir.To(main)]) with { Mirrors = [mirror] }));
+        using var response = await proxy.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        for (var i = 0; i < 100 && Volatile.Read(ref _requests) == 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, Volatile.Read(ref _requests));
+        Assert.Equal("backend.example.com", _seenSni);
+        Assert.Single(main.Requests);
     }
 
     private static BackendTlsIr Policy(string hostname, X509Certificate2 ca) => new()

@@ -5,6 +5,17 @@ using Switchyard.Proxy.Forwarding;
 
 namespace Switchyard.Proxy.Filters;
 
+/// <summary>A route's mirror compiled for the data plane: its IR and, under a BackendTLSPolicy, the TLS client.</summary>
+/// <param name="Ir">The mirror.</param>
+/// <param name="Tls">The TLS client for the mirror backend, or null for cleartext.</param>
+internal sealed record CompiledMirror(MirrorIr Ir, BackendTlsClient? Tls);
+
+/// <summary>One sampled copy: where it goes, how the backend is spoken to, and its TLS client.</summary>
+/// <param name="Endpoint">The mirror endpoint.</param>
+/// <param name="Protocol">The mirror backend's protocol (HTTP/1.1, or h2c with prior knowledge).</param>
+/// <param name="Tls">The TLS client, or null for cleartext.</param>
+internal readonly record struct MirrorCopy(EndpointIr Endpoint, BackendProtocol Protocol, BackendTlsClient? Tls);
+
 /// <summary>
 /// The Gateway API RequestMirror filter: for each mirror whose fraction is sampled, a copy of the request goes to one
 /// endpoint of the mirror backend, fire-and-forget. Mirror responses are discarded and mirror failures never touch
@@ -27,26 +38,25 @@ internal sealed partial class RequestMirrors(HttpMessageInvoker invoker, ILogger
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Samples each mirror's fraction and picks an endpoint for those chosen.</summary>
-    /// <param name="mirrors">The route's mirrors.</param>
+    /// <param name="mirrors">The route's mirrors, compiled with their TLS clients.</param>
     /// <param name="random">Random source.</param>
-    /// <returns>Endpoints to copy to, or null when none.</returns>
-    public static List<EndpointIr>? Sample(ImmutableArray<MirrorIr> mirrors, Random random)
+    /// <returns>The copies to send, or null when none.</returns>
+    public static List<MirrorCopy>? Sample(CompiledMirror[] mirrors, Random random)
     {
-        if (mirrors.IsDefaultOrEmpty)
-        {
-            return null;
-        }
-
-        List<EndpointIr>? targets = null;
+        List<MirrorCopy>? targets = null;
         foreach (var mirror in mirrors)
         {
-            var endpoints = mirror.Backend.Endpoints;
-            if (endpoints.IsDefaultOrEmpty || mirror.Denominator <= 0 || random.Next(mirror.Denominator) >= mirror.Numerator)
+            var backend = mirror.Ir.Backend;
+            var endpoints = backend.Endpoints;
+            if (endpoints.IsDefaultOrEmpty || mirror.Ir.Denominator <= 0 || random.Next(mirror.Ir.Denominator) >= mirror.Ir.Numerator
+                || (backend.Tls is not null && mirror.Tls is null))
             {
+                // The last case: a mirror under a BackendTLSPolicy whose client is missing is skipped, never sent in the clear.
                 continue;
             }
 
-            (targets ??= []).Add(endpoints[endpoints.Length == 1 ? 0 : random.Next(endpoints.Length)]);
+            var endpoint = endpoints[endpoints.Length == 1 ? 0 : random.Next(endpoints.Length)];
+            (targets ??= []).Add(new MirrorCopy(endpoint, backend.Protocol, mirror.Tls));
         }
 
         return targets;
@@ -56,27 +66,28 @@ internal sealed partial class RequestMirrors(HttpMessageInvoker invoker, ILogger
     /// <param name="template">The backend request, fully prepared except for its body.</param>
     /// <param name="body">The buffered body, or null for none.</param>
     /// <param name="pathAndQuery">The encoded path and query sent to the backend.</param>
-    /// <param name="targets">Mirror endpoints.</param>
-    public void Send(HttpRequestMessage template, byte[]? body, string pathAndQuery, List<EndpointIr> targets)
+    /// <param name="targets">The sampled copies.</param>
+    public void Send(HttpRequestMessage template, byte[]? body, string pathAndQuery, List<MirrorCopy> targets)
     {
         foreach (var target in targets)
         {
             if (Interlocked.Increment(ref _inFlight) > MaxInFlight)
             {
                 Interlocked.Decrement(ref _inFlight);
-                Log.MirrorDropped(logger, target.ToString());
+                Log.MirrorDropped(logger, target.Endpoint.ToString());
                 continue;
             }
 
             HttpRequestMessage copy;
             try
             {
-                copy = Copy(template, body, new Uri("http://" + target + pathAndQuery, UriKind.Absolute));
+                // Under a BackendTLSPolicy the URI stays http: the policy's client opens TLS below HTTP (see BackendTlsClient).
+                copy = Copy(template, body, new Uri("http://" + target.Endpoint + pathAndQuery, UriKind.Absolute), target.Protocol);
             }
             catch (UriFormatException ex)
             {
                 Interlocked.Decrement(ref _inFlight);
-                Log.MirrorFailed(logger, target.ToString(), ex);
+                Log.MirrorFailed(logger, target.Endpoint.ToString(), ex);
                 continue;
             }
 
@@ -84,12 +95,14 @@ internal sealed partial class RequestMirrors(HttpMessageInvoker invoker, ILogger
         }
     }
 
-    private static HttpRequestMessage Copy(HttpRequestMessage template, byte[]? body, Uri uri)
+    private static HttpRequestMessage Copy(HttpRequestMessage template, byte[]? body, Uri uri, BackendProtocol protocol)
     {
+        // The mirror backend's own appProtocol decides the version, not the main backend's (RFC 9113 §3.3 for h2c).
+        var h2c = protocol == BackendProtocol.H2c;
         var copy = new HttpRequestMessage(template.Method, uri)
         {
-            Version = template.Version,
-            VersionPolicy = template.VersionPolicy,
+            Version = h2c ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+            VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
         };
 
         foreach (var header in template.Headers)
@@ -113,19 +126,19 @@ internal sealed partial class RequestMirrors(HttpMessageInvoker invoker, ILogger
         return copy;
     }
 
-    private async Task SendOneAsync(HttpRequestMessage copy, EndpointIr target)
+    private async Task SendOneAsync(HttpRequestMessage copy, MirrorCopy target)
     {
         // Leave the caller's thread at once: the mirror must not delay the main request.
         await Task.Yield();
         try
         {
             using var cts = new CancellationTokenSource(Timeout);
-            using var response = await invoker.SendAsync(copy, cts.Token).ConfigureAwait(false);
-            Log.MirrorSent(logger, target.ToString(), (int)response.StatusCode);
+            using var response = await (target.Tls?.Invoker ?? invoker).SendAsync(copy, cts.Token).ConfigureAwait(false);
+            Log.MirrorSent(logger, target.Endpoint.ToString(), (int)response.StatusCode);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
-            Log.MirrorFailed(logger, target.ToString(), ex);
+            Log.MirrorFailed(logger, target.Endpoint.ToString(), ex);
         }
         finally
         {

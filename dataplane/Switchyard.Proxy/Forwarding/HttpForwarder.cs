@@ -47,7 +47,7 @@ internal sealed class ForwardPlan
     public RetryPlan? Retry { get; init; }
 
     /// <summary>Mirror endpoints sampled for this request, or null.</summary>
-    public List<EndpointIr>? Mirrors { get; init; }
+    public List<MirrorCopy>? Mirrors { get; init; }
 
     /// <summary>True when the gateway sets its own <c>Alt-Svc</c>, so the backend's is not passed on.</summary>
     public bool OwnAltSvc { get; init; }

@@ -131,13 +131,13 @@ internal sealed partial class HttpRouteHandler
         }
 
         var pathAndQuery = request.QueryString.HasValue ? encodedPath + request.QueryString.Value : encodedPath;
-        var plan = Plan(choice, RequestMirrors.Sample(ir.Mirrors, _random));
+        var plan = Plan(choice, RequestMirrors.Sample(route.Mirrors, _random));
 
         // :: Step 5
         return _forwarder.ForwardAsync(context, plan);
 
         // A retry chooses a backend again (GEP-1731: each try may reach another endpoint); mirrors go with the first try only.
-        ForwardPlan Plan(BackendChoice choice, List<Ir.EndpointIr>? mirrors) => new()
+        ForwardPlan Plan(BackendChoice choice, List<MirrorCopy>? mirrors) => new()
         {
             Endpoint = choice.Endpoint!,
             PathAndQuery = pathAndQuery,

@@ -36,6 +36,7 @@ internal sealed class CompiledRoute
         _headers = Compile(match.Headers, StringComparer.OrdinalIgnoreCase);
         _query = Compile(match.QueryParams, StringComparer.Ordinal);
         Backends = new WeightedBackends(ir.Backends, tls);
+        Mirrors = [.. (ir.Mirrors.IsDefault ? [] : ir.Mirrors).Select(m => new CompiledMirror(m, m.Backend.Tls is { } settings && tls is not null ? tls(settings) : null))];
         Cors = ir.Cors is { } cors ? new CorsPolicy(cors) : null;
     }
 
@@ -56,6 +57,9 @@ internal sealed class CompiledRoute
 
     /// <summary>The weighted backends.</summary>
     public WeightedBackends Backends { get; }
+
+    /// <summary>The route's mirrors, each with its backend's TLS client under a BackendTLSPolicy.</summary>
+    public CompiledMirror[] Mirrors { get; }
 
     /// <summary>
     /// Orders routes by Gateway API HTTPRouteRule precedence: Exact path, then the longest PathPrefix, then
