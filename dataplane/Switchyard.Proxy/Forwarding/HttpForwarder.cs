@@ -176,13 +176,17 @@ internal sealed partial class HttpForwarder
             }
         }
 
-        using var overall = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        // Deadlines cost a linked token source each (a registration on the client's token), so they exist only when
+        // the route sets them; without one the client's own token stands in.
+        using var overall = plan.Timeout is { } timeout && timeout > TimeSpan.Zero ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted) : null;
         var overallEnds = long.MaxValue;
-        if (plan.Timeout is { } timeout && timeout > TimeSpan.Zero)
+        if (overall is not null)
         {
-            overall.CancelAfter(timeout);
-            overallEnds = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            overall.CancelAfter(plan.Timeout!.Value);
+            overallEnds = Environment.TickCount64 + (long)plan.Timeout.Value.TotalMilliseconds;
         }
+
+        var overallToken = overall?.Token ?? clientAborted;
 
         // The kept try's request lives until its response is copied: an HTTP/2 request body may still be streaming.
         HttpRequestMessage? outgoing = null;
@@ -204,23 +208,26 @@ internal sealed partial class HttpForwarder
 
                 // :: Step 4
                 tryDeadline?.Dispose();
-                tryDeadline = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+                tryDeadline = null;
                 if (plan.TryTimeout is { } tryTimeout && tryTimeout > TimeSpan.Zero)
                 {
+                    tryDeadline = CancellationTokenSource.CreateLinkedTokenSource(overallToken);
                     tryDeadline.CancelAfter(tryTimeout);
                 }
+
+                var tryToken = tryDeadline?.Token ?? overallToken;
 
                 ProxyError error;
                 try
                 {
                     // Under a BackendTLSPolicy the URI stays http: the policy's client opens TLS below HTTP (see BackendTlsClient).
-                    response = await (plan.Tls?.Invoker ?? _invoker).SendAsync(outgoing, tryDeadline.Token).ConfigureAwait(false);
+                    response = await (plan.Tls?.Invoker ?? _invoker).SendAsync(outgoing, tryToken).ConfigureAwait(false);
                     error = ProxyError.None;
                 }
                 catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
                 {
-                    error = ClassifySendFailure(ex, clientAborted, tryDeadline.IsCancellationRequested, streaming);
-                    if (retry is null || attempt >= retry.Policy.Attempts || !IsRetryable(error, overall.IsCancellationRequested))
+                    error = ClassifySendFailure(ex, clientAborted, tryToken.IsCancellationRequested, streaming);
+                    if (retry is null || attempt >= retry.Policy.Attempts || !IsRetryable(error, overallToken.IsCancellationRequested))
                     {
                         LogFailure(error, plan.Endpoint, ex);
                         return error;
@@ -255,7 +262,7 @@ internal sealed partial class HttpForwarder
                 {
                     try
                     {
-                        await Task.Delay(retry.Policy.Backoff, overall.Token).ConfigureAwait(false);
+                        await Task.Delay(retry.Policy.Backoff, overallToken).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -266,7 +273,7 @@ internal sealed partial class HttpForwarder
                 plan = next;
             }
 
-            return await RespondAsync(context, plan, tunnel, response!, clientAborted, tryDeadline).ConfigureAwait(false);
+            return await RespondAsync(context, plan, tunnel, response!, clientAborted, tryDeadline?.Token ?? overallToken).ConfigureAwait(false);
         }
         finally
         {
@@ -291,7 +298,7 @@ internal sealed partial class HttpForwarder
     private static HttpRequestMessage BuildRequest(HttpContext context, ForwardPlan plan, UpgradeTunnel? tunnel, HttpContent? content)
     {
         var h2c = plan.Protocol == BackendProtocol.H2c;
-        var outgoing = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
+        var outgoing = new HttpRequestMessage(HttpMethod.Parse(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
         {
             // RFC 9113 §3.3: an h2c backend is spoken to with prior knowledge, never by falling back to HTTP/1.1.
             Version = h2c ? HttpVersion.Version20 : HttpVersion.Version11,
@@ -309,7 +316,7 @@ internal sealed partial class HttpForwarder
     }
 
     /// <summary>Steps 5 and 6 of <see cref="ForwardAsync"/>: the kept answer goes to the client.</summary>
-    private async Task<ProxyError> RespondAsync(HttpContext context, ForwardPlan plan, UpgradeTunnel? tunnel, HttpResponseMessage response, CancellationToken clientAborted, CancellationTokenSource deadline)
+    private async Task<ProxyError> RespondAsync(HttpContext context, ForwardPlan plan, UpgradeTunnel? tunnel, HttpResponseMessage response, CancellationToken clientAborted, CancellationToken deadline)
     {
         // :: Step 5
         var client = context.Response;
@@ -337,7 +344,7 @@ internal sealed partial class HttpForwarder
         // :: Step 6
         try
         {
-            await client.StartAsync(deadline.Token).ConfigureAwait(false);
+            await client.StartAsync(deadline).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
@@ -346,7 +353,7 @@ internal sealed partial class HttpForwarder
             return error;
         }
 
-        var copy = await CopyResponseBodyAsync(response, client.Body, deadline.Token).ConfigureAwait(false);
+        var copy = await CopyResponseBodyAsync(response, client.Body, deadline).ConfigureAwait(false);
         if (copy != BodyCopyResult.Completed)
         {
             Log.ResponseAborted(_logger, plan.Endpoint.ToString(), clientAborted.IsCancellationRequested ? BodyCopyResult.ClientFailed.ToString() : deadline.IsCancellationRequested ? "Timeout" : copy.ToString());
