@@ -169,7 +169,17 @@ internal sealed class WebTransportRouteProcessor : ITranslationProcessor
         foreach (var backendRef in rule.BackendRefs ?? [])
         {
             var resolution = Backends.Resolve(context.Snapshot, SwitchyardApiNames.Group, SwitchyardApiNames.WebTransportRouteKind, ns, backendRef, backendRef.Weight ?? 1);
-            if (resolution.Resolved)
+            if (resolution.Resolved && BackendTlsPolicies.TargetOf(context.Snapshot, ns, backendRef) is { } target && context.Policies.For(target) is { } policy)
+            {
+                // Deliveries cannot speak TLS to backends yet. A Service port that asks for TLS is left out, as an
+                // unresolved one is, rather than reached in the clear; the route's status says why.
+                if (refReason is null)
+                {
+                    refReason = Cond.UnsupportedProtocol;
+                    refMessage = $"Service {target.Namespace}/{target.Service} port {backendRef.Port} requires TLS (BackendTLSPolicy {policy.Namespace}/{policy.Name}); WebTransportRoute deliveries do not support TLS to backends";
+                }
+            }
+            else if (resolution.Resolved)
             {
                 backends.Add(resolution.Backend);
             }
