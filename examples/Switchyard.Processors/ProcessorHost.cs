@@ -9,9 +9,11 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Switchyard.Processors.Accounting;
 using Switchyard.Processors.Payloads;
+using Switchyard.Tracks.Framing;
 
 namespace Switchyard.Processors;
 
@@ -27,6 +29,11 @@ namespace Switchyard.Processors;
 /// the payload; the gateway's headers <c>X-Track-Id</c>, <c>X-Track-Type</c>, <c>X-Session-Id</c>, <c>X-Stream-Id</c>
 /// and <c>X-Message-Seq</c> name it. The answer is 200 with a small JSON report, 400 for a payload or header the
 /// processor refuses, 413 for a payload above <see cref="ProcessorHostOptions.MaxPayloadBytes"/>.</item>
+/// <item>The same paths take the gateway's <c>Stream</c> delivery: a request of media type
+/// <c>application/vnd.switchyard.track-stream</c> whose body is every message of one WebTransport stream, each a
+/// 32-byte track header and its payload. Each message is processed and counted as it arrives, under the track ID of
+/// its own header; the answer, once the body ends, is 200 with the counts, or 400 at the first malformed header or
+/// refused payload (the messages before it stay counted).</item>
 /// <item><c>GET /stats</c>: <c>{"tracks": {"&lt;track_id&gt;": {"messages": N, "bytes": B}}}</c>, counting payload bytes
 /// of messages answered 200, each (session, stream, sequence) once: the gateway delivers at least once, so a retried
 /// POST is answered 200 again but not counted again.</item>
@@ -40,6 +47,7 @@ public sealed class ProcessorHost : IAsyncDisposable
     private readonly TrackStatistics _statistics = new();
     private readonly DeliveryDeduplicator _deduplicator;
     private int _disposed;
+    private long _streamRequests;
 
     private ProcessorHost(ProcessorKind kind, WebApplication app, ProcessorHostOptions options)
     {
@@ -60,6 +68,9 @@ public sealed class ProcessorHost : IAsyncDisposable
 
     /// <summary>The base URL of the host, for example <c>http://127.0.0.1:5001/</c>.</summary>
     public Uri BaseAddress => new($"http://{EndPoint}/");
+
+    /// <summary>Requests taken as <c>Stream</c> delivery (one per WebTransport stream), whatever their outcome.</summary>
+    public long StreamRequests => Interlocked.Read(ref _streamRequests);
 
     /// <summary>The path this host takes messages on: <see cref="PathFor"/> of <see cref="Kind"/>.</summary>
     public string ProcessPath => PathFor(Kind);
@@ -139,6 +150,12 @@ public sealed class ProcessorHost : IAsyncDisposable
     /// </remarks>
     private async Task ProcessAsync(HttpContext context)
     {
+        if (IsTrackStream(context.Request.ContentType))
+        {
+            await ProcessStreamAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         // :: Step 1
         var headers = context.Request.Headers;
         var trackId = headers["X-Track-Id"].ToString();
@@ -204,6 +221,73 @@ public sealed class ProcessorHost : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The media type of the gateway's <c>Stream</c> delivery (parameters, if any, are ignored).</summary>
+    internal const string TrackStreamContentType = "application/vnd.switchyard.track-stream";
+
+    private static bool IsTrackStream(string? contentType) =>
+        contentType is not null && contentType.AsSpan().Split(';') is var parts && parts.MoveNext()
+        && contentType.AsSpan(parts.Current).Trim().Equals(TrackStreamContentType, StringComparison.OrdinalIgnoreCase);
+
+    /// <remarks>
+    /// A stream lives as long as its WebTransport stream: its body has no size bound beyond each message's and may be
+    /// idle between messages (a chat track), so the request's body size and minimum data rate limits are lifted.
+    /// The gateway retries such a request only when it could not connect, so nothing arrives twice and no key is kept.
+    /// </remarks>
+    private async Task ProcessStreamAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _streamRequests);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = null;
+        }
+
+        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
+        }
+
+        var reader = new TrackMessageReader(context.Request.BodyReader, (uint)Math.Max(0, _options.MaxPayloadBytes));
+        long messages = 0, bytes = 0;
+        string? refusal = null;
+        try
+        {
+            while (await reader.MoveNextAsync(context.RequestAborted).ConfigureAwait(false))
+            {
+                var message = reader.Current;
+                var trackId = message.Header.GetTrackId();
+                var payload = message.Payload.ToArray();
+                var report = Process(payload);
+                if (report.Error is not null)
+                {
+                    refusal = $"message {messages + 1} ({trackId}): {report.Error}";
+                    break;
+                }
+
+                _statistics.Add(trackId, payload.Length);
+                Notify(new ProcessedMessage(Kind, trackId, message.Header.GetTrackType(), payload.Length, false, report.Summary));
+                messages++;
+                bytes += payload.Length;
+            }
+        }
+        catch (TrackHeaderException ex)
+        {
+            refusal = $"message {messages + 1}: {ex.Message}";
+        }
+
+        if (refusal is not null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, refusal).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteJsonAsync(context, StatusCodes.Status200OK, writer =>
+        {
+            writer.WriteString("status", "ok");
+            writer.WriteNumber("messages", messages);
+            writer.WriteNumber("bytes", bytes);
+        }).ConfigureAwait(false);
     }
 
     private PayloadReport Process(ReadOnlyMemory<byte> payload)

@@ -11,10 +11,14 @@ namespace Switchyard.Tests.EndToEnd;
 [Trait("Category", "Chromium")]
 public sealed class ChromiumQuickstartTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task LiveClient_StreamsFor20Seconds_EveryMessageReachesItsBackend()
+    [Theory]
+    // One POST per message, as shipped.
+    [InlineData("Message")]
+    // One streaming request per WebTransport stream, its body the framed messages: counted as the stream ends.
+    [InlineData("Stream")]
+    public async Task LiveClient_StreamsFor20Seconds_EveryMessageReachesItsBackend(string deliveryMode)
     {
-        await using var quickstart = await QuickstartHarness.StartAsync(output);
+        await using var quickstart = await QuickstartHarness.StartAsync(output, deliveryMode: deliveryMode);
         var quic = quickstart.Gateway.QuicEndPoint;
         var report = await Chromium.RunPageAsync(
             reportUrl => new Uri(quickstart.Gateway.PageAddress!,
@@ -48,6 +52,12 @@ public sealed class ChromiumQuickstartTests(ITestOutputHelper output)
         Assert.True(sent["live_video"]!["messages"]!.GetValue<long>() >= 150, "fewer than 150 video frames in 20 s");
         Assert.True(sent["live_chat"]!["messages"]!.GetValue<long>() >= 10, "fewer than 10 chat messages in 20 s");
         Assert.Equal(0, await quickstart.MetricAsync("switchyard_wt_messages_total{outcome=\"failed\",track_type=\"video\"}"));
+
+        // The mode really was the one asked for: Stream delivery is one request per stream and track kind.
+        foreach (var host in new[] { quickstart.Video, quickstart.Audio, quickstart.Chat })
+        {
+            Assert.Equal(deliveryMode == "Stream" ? 1 : 0, host.StreamRequests);
+        }
     }
 
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)

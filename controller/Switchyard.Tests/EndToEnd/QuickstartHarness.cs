@@ -48,7 +48,10 @@ internal sealed class QuickstartHarness : IAsyncDisposable
         }
     }
 
-    public static async Task<QuickstartHarness> StartAsync(ITestOutputHelper output, IReadOnlyList<string>? allowedOrigins = null)
+    /// <param name="output">Receives the gateway's logs.</param>
+    /// <param name="allowedOrigins">The gateway's allowed origins; empty or null allows any.</param>
+    /// <param name="deliveryMode">The delivery mode every rule of the shipped route is rewritten to (it ships <c>Message</c>).</param>
+    public static async Task<QuickstartHarness> StartAsync(ITestOutputHelper output, IReadOnlyList<string>? allowedOrigins = null, string deliveryMode = "Message")
     {
         var manifests = Directory.CreateTempSubdirectory("switchyard-quickstart-").FullName;
         var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
@@ -65,7 +68,8 @@ internal sealed class QuickstartHarness : IAsyncDisposable
             var text = await File.ReadAllTextAsync(file);
             text = text.Replace("port: 5001", $"port: {harness.Video.Port}", StringComparison.Ordinal)
                        .Replace("port: 5002", $"port: {harness.Audio.Port}", StringComparison.Ordinal)
-                       .Replace("port: 5003", $"port: {harness.Chat.Port}", StringComparison.Ordinal);
+                       .Replace("port: 5003", $"port: {harness.Chat.Port}", StringComparison.Ordinal)
+                       .Replace("mode: Message", $"mode: {deliveryMode}", StringComparison.Ordinal);
             await File.WriteAllTextAsync(Path.Combine(manifests, Path.GetFileName(file)), text);
         }
 
