@@ -23,6 +23,12 @@ public sealed record DevApiServerOptions
 
     /// <summary>Receives one line per request, for debugging.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// What Pods' containers wrote, for <c>pods/NAME/log</c> (the kubelet's part); null answers every log request
+    /// with 400, as for a Pod none of whose containers runs.
+    /// </summary>
+    public Logs.IPodLogSource? PodLogs { get; init; }
 }
 
 /// <summary>

@@ -12,6 +12,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Switchyard.Conformance.Kube;
+using Switchyard.Kubernetes.DevApiServer.Logs;
 
 namespace Switchyard.Conformance.Backends;
 
@@ -25,8 +27,11 @@ internal sealed record EchoPod(string Name, string Namespace, IPAddress Address)
 /// </summary>
 internal sealed record EchoTls(X509Certificate2 Certificate, X509Certificate2Collection? ClientCas);
 
-/// <summary>A request an echo pod answered (for mirror checks, upstream reads the pod's log for the same thing).</summary>
-internal sealed record EchoLogEntry(string Pod, string Namespace, string Method, string Path, string Host, IReadOnlyDictionary<string, string> Headers, DateTimeOffset At);
+/// <summary>
+/// A request an echo pod answered (for mirror checks, upstream reads the pod's log for the same thing). Headers are
+/// null, and Method and Host empty, when only the pod's log line was seen (<see cref="Kube.EchoPodLogs"/>).
+/// </summary>
+internal sealed record EchoLogEntry(string Pod, string Namespace, string Method, string Path, string Host, IReadOnlyDictionary<string, string>? Headers, DateTimeOffset At, string Client = "");
 
 /// <summary>A track message a pod received from the WebTransport data plane (one POST per message, Message delivery).</summary>
 internal sealed record TrackLogEntry(string Pod, string Namespace, string Path, string TrackId, string TrackType, int Bytes, DateTimeOffset At);
@@ -131,6 +136,20 @@ internal sealed class EchoServer : IAsyncDisposable
     public IReadOnlyList<EchoLogEntry> RequestsTo(string podPrefix, string ns, DateTimeOffset since) =>
         [.. log.Where(e => e.Pod.StartsWith(podPrefix, StringComparison.Ordinal) && e.Namespace == ns && e.At >= since)];
 
+    /// <summary>
+    /// The container log of one of this server's pods as echo-basic writes it (one line per answered request), or null
+    /// when the pod is not served here. The API server's <c>pods/NAME/log</c> reads it (the kubelet's part).
+    /// </summary>
+    public IReadOnlyList<PodLogEntry>? PodLog(string podName, string ns)
+    {
+        if (!pods.Values.Any(p => p.Name == podName && p.Namespace == ns))
+        {
+            return null;
+        }
+
+        return [.. log.Where(e => e.Pod == podName && e.Namespace == ns).Select(e => new PodLogEntry(e.At, EchoPodLogs.Line(e.Path, e.Client)))];
+    }
+
     /// <summary>Track messages received by pods whose names start with <paramref name="podPrefix"/> since <paramref name="since"/>.</summary>
     public IReadOnlyList<TrackLogEntry> TracksTo(string podPrefix, string ns, DateTimeOffset since) =>
         [.. tracks.Where(e => e.Pod.StartsWith(podPrefix, StringComparison.Ordinal) && e.Namespace == ns && e.At >= since)];
@@ -189,8 +208,9 @@ internal sealed class EchoServer : IAsyncDisposable
             headers[Canonical(name)] = [.. values.Select(v => v ?? "")];
         }
 
+        var client = context.Connection.RemoteIpAddress is { } remote ? new IPEndPoint(remote, context.Connection.RemotePort).ToString() : "";
         log.Enqueue(new EchoLogEntry(pod?.Name ?? "", pod?.Namespace ?? "", request.Method, path, request.Host.Value ?? "",
-            headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase), DateTimeOffset.UtcNow));
+            headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase), DateTimeOffset.UtcNow, client));
 
         if (request.Query.TryGetValue("delay", out var delayText) && TryParseGoDuration(delayText.ToString(), out var delay))
         {

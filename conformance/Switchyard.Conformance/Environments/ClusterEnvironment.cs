@@ -40,11 +40,12 @@ internal sealed class ClusterEnvironment(KubernetesClient client) : IConformance
     public Task<string?> TryGetWebTransportAddressAsync(NN gateway, int listenerPort, CancellationToken cancellationToken) =>
         TryGetGatewayAddressAsync(gateway, listenerPort, cancellationToken);
 
-    /// <summary>Pod logs are not read by this client, so track delivery checks cannot run against a cluster.</summary>
+    /// <summary>echo-basic logs no track headers, so track delivery checks cannot run against a cluster.</summary>
     public IReadOnlyList<TrackLogEntry>? TracksReceived(string podPrefix, string ns, DateTimeOffset since) => null;
 
-    /// <summary>Pod logs are not read by this client, so mirror checks cannot run against a cluster.</summary>
-    public IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since) => null;
+    /// <summary>The echo pods' logs, read through the API as upstream does (so no headers: echo-basic logs none).</summary>
+    public Task<IReadOnlyList<EchoLogEntry>> RequestsReceivedAsync(string backend, string ns, DateTimeOffset since, CancellationToken cancellationToken) =>
+        EchoPodLogs.ReadAsync(client, backend, ns, since, cancellationToken);
 
     public ValueTask DisposeAsync()
     {

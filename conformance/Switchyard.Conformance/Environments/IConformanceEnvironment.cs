@@ -28,7 +28,7 @@ internal interface IConformanceEnvironment : IAsyncDisposable
     /// environment cannot observe backends.</summary>
     IReadOnlyList<TrackLogEntry>? TracksReceived(string podPrefix, string ns, DateTimeOffset since);
 
-    /// <summary>Requests pods of a backend received since a time (mirror checks); null when this environment
-    /// cannot observe backends.</summary>
-    IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since);
+    /// <summary>Requests the pods of a backend (a Deployment's name, which is also its pods' <c>app</c> label and
+    /// their names' prefix) answered since a time (mirror checks).</summary>
+    Task<IReadOnlyList<EchoLogEntry>> RequestsReceivedAsync(string backend, string ns, DateTimeOffset since, CancellationToken cancellationToken);
 }

@@ -15,6 +15,7 @@ using Switchyard.Controller.Translation;
 using Switchyard.Kubernetes.Client;
 using Switchyard.Kubernetes.Config;
 using Switchyard.Kubernetes.DevApiServer;
+using Switchyard.Kubernetes.DevApiServer.Logs;
 
 namespace Switchyard.Conformance.Environments;
 
@@ -26,7 +27,7 @@ namespace Switchyard.Conformance.Environments;
 /// controllers are played here: an applied Deployment becomes Pods served by <see cref="EchoServer"/> on loopback
 /// addresses, and every Service with a selector gets an EndpointSlice listing its Pods.
 /// </summary>
-internal sealed class InProcessEnvironment : IConformanceEnvironment
+internal sealed class InProcessEnvironment : IConformanceEnvironment, IPodLogSource
 {
     private readonly DevApiServer apiServer;
     private readonly KubernetesClient client;
@@ -81,10 +82,13 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
     /// <summary>Starts the API server, applies the CRDs and the GatewayClass, then starts the controller and data plane.</summary>
     public static async Task<InProcessEnvironment> StartAsync(string gatewayClassName, string controllerName, IReadOnlyList<NetworkAddress> usable, Action<string> log, CancellationToken cancellationToken)
     {
-        var server = new DevApiServer(new DevApiServerOptions { BookmarkInterval = TimeSpan.FromSeconds(1) });
+        // The environment plays the kubelet for pod logs; it exists only once the server does, hence the late binding.
+        var logs = new LateBoundPodLogs();
+        var server = new DevApiServer(new DevApiServerOptions { BookmarkInterval = TimeSpan.FromSeconds(1), PodLogs = logs });
         await server.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), cancellationToken).ConfigureAwait(false);
         var client = new KubernetesClient(KubernetesClientConfiguration.FromKubeconfigText(server.KubeconfigText));
         var env = new InProcessEnvironment(server, client, controllerName, usable, log);
+        logs.Source = env;
         try
         {
             foreach (var crd in SuiteManifests.Crds())
@@ -156,11 +160,20 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
         }
     }
 
-    public IReadOnlyList<EchoLogEntry>? RequestsReceived(string podPrefix, string ns, DateTimeOffset since)
+    public Task<IReadOnlyList<EchoLogEntry>> RequestsReceivedAsync(string backend, string ns, DateTimeOffset since, CancellationToken cancellationToken)
     {
         lock (gate)
         {
-            return [.. echoServers.SelectMany(s => s.RequestsTo(podPrefix, ns, since))];
+            return Task.FromResult<IReadOnlyList<EchoLogEntry>>([.. echoServers.SelectMany(s => s.RequestsTo(backend, ns, since))]);
+        }
+    }
+
+    /// <summary>The kubelet's part of <c>pods/NAME/log</c>: the log of the echo pod of that name.</summary>
+    public IReadOnlyList<PodLogEntry>? Read(string @namespace, string pod, string? container)
+    {
+        lock (gate)
+        {
+            return echoServers.Select(s => s.PodLog(pod, @namespace)).FirstOrDefault(l => l is not null);
         }
     }
 
@@ -372,5 +385,13 @@ internal sealed class InProcessEnvironment : IConformanceEnvironment
                 ["endpoints"] = endpoints,
             }, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Forwards log reads to the environment once it exists; until then no pod has a log.</summary>
+    private sealed class LateBoundPodLogs : IPodLogSource
+    {
+        public volatile IPodLogSource? Source;
+
+        public IReadOnlyList<PodLogEntry>? Read(string @namespace, string pod, string? container) => Source?.Read(@namespace, pod, container);
     }
 }

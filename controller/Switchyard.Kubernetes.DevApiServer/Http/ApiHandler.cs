@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Switchyard.Kubernetes.Config;
+using Switchyard.Kubernetes.DevApiServer.Logs;
 using Switchyard.Kubernetes.DevApiServer.Selectors;
 using Switchyard.Kubernetes.DevApiServer.Storage;
 
@@ -105,6 +106,18 @@ internal sealed class ApiHandler(ObjectStore store, DevApiServerOptions options,
 
         var name = rest.Length > 1 ? rest[1] : null;
         var sub = rest.Length > 2 ? rest[2] : null;
+        if (sub == "log" && group.Length == 0 && def.Plural == "pods" && ns is not null && name is not null)
+        {
+            if (context.Request.Method != "GET")
+            {
+                throw ApiError.MethodNotAllowed($"the server does not allow this method on the requested resource ({context.Request.Method})");
+            }
+
+            _ = store.Get(def, version, ns, name); // 404 for a Pod that does not exist, before any kubelet is asked.
+            await PodLogs.ServeAsync(context, options.PodLogs, ns, name, TimeProvider.System).ConfigureAwait(false);
+            return;
+        }
+
         if (sub is not null && (sub != "status" || !def.HasStatus))
         {
             throw new ApiError(404, "NotFound", "the server could not find the requested resource");

@@ -68,6 +68,59 @@ public sealed class KubernetesClient : IDisposable
         return await SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reads a Pod's container log (<c>GET .../pods/NAME/log</c>), shaped like KubernetesClient's
+    /// <c>ReadNamespacedPodLogAsync</c>: the text of the log, one line per entry.
+    /// </summary>
+    /// <param name="namespace">The Pod's namespace.</param>
+    /// <param name="name">The Pod's name.</param>
+    /// <param name="container">The container, or null for the Pod's only one.</param>
+    /// <param name="sinceTime">Only entries at or after this time, or null for all.</param>
+    /// <param name="timestamps">When true every line starts with its RFC 3339 timestamp and a space.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="KubernetesApiException">The server refused (for example 404 for no such Pod, 400 for no log yet).</exception>
+    public async Task<string> ReadPodLogAsync(string @namespace, string name, string? container = null, DateTimeOffset? sinceTime = null, bool timestamps = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(@namespace);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var query = new List<string>();
+        if (container is not null)
+        {
+            query.Add("container=" + Uri.EscapeDataString(container));
+        }
+
+        if (sinceTime is { } since)
+        {
+            query.Add("sinceTime=" + Uri.EscapeDataString(since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (timestamps)
+        {
+            query.Add("timestamps=true");
+        }
+
+        var path = $"/api/v1/namespaces/{Uri.EscapeDataString(@namespace)}/pods/{Uri.EscapeDataString(name)}/log" + (query.Count == 0 ? "" : "?" + string.Join('&', query));
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(RequestTimeout);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cts.Token).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw ToException(response.StatusCode, bytes);
+            }
+
+            return System.Text.Encoding.UTF8.GetString(bytes);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"GET {path} did not answer within {RequestTimeout}", ex);
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
