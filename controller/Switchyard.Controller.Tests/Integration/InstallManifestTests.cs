@@ -79,6 +79,16 @@ public sealed class InstallManifestTests
         Assert.True(code == 2 && output.Contains("not running in a cluster", StringComparison.Ordinal), $"exit {code}: {output}");
     }
 
+    [Fact]
+    public void DeploymentPods_BindListenerPortsBelow1024_AsNonRoot()
+    {
+        // Gateways listen on 80 and 443: without this the data plane's bind fails in a cluster (EACCES).
+        var pod = Documents(File.ReadAllText(Repo.Path("config", "gateway", "deployment.yaml"))).Single()["spec"]!["template"]!["spec"]!;
+        Assert.True((bool?)pod["securityContext"]!["runAsNonRoot"]);
+        var sysctl = pod["securityContext"]!["sysctls"]!.AsArray().Single(s => (string?)s!["name"] == "net.ipv4.ip_unprivileged_port_start");
+        Assert.Equal("0", (string?)sysctl!["value"]);
+    }
+
     private static List<JsonObject> Documents(string yaml) =>
         yaml.Split("\n---", StringSplitOptions.RemoveEmptyEntries)
             .Select(d => YamlJson.ParseOne(d))
