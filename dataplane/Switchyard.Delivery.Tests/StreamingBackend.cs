@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -41,14 +43,20 @@ internal sealed class StreamingBackend : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public static async Task<StreamingBackend> StartAsync(bool gateOpen = true, int port = 0)
+    /// <summary>When set, requests are answered with this status at once, before any of the body is read.</summary>
+    public int? AnswerBeforeReading { get; set; }
+
+    public static async Task<StreamingBackend> StartAsync(bool gateOpen = true, int port = 0, HttpProtocols protocols = HttpProtocols.Http1)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
 
         // Kestrel buffers at most this much of a request the app has not read yet.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBufferSize = 64 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBufferSize = 64 * 1024;
+            k.Listen(IPAddress.Loopback, port, l => l.Protocols = protocols);
+        });
         var app = builder.Build();
         var backend = new StreamingBackend(app);
         if (gateOpen)
@@ -59,6 +67,12 @@ internal sealed class StreamingBackend : IAsyncDisposable
         app.MapPost("/{**path}", async (HttpContext context) =>
         {
             var n = Interlocked.Increment(ref backend._started);
+            if (backend.AnswerBeforeReading is { } early)
+            {
+                context.Response.StatusCode = early;
+                await context.Response.CompleteAsync();
+                return;
+            }
 
             // A streaming body lives as long as its WebTransport stream: no size cap, no minimum data rate.
             context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;

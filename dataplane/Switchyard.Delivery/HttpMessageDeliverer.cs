@@ -73,6 +73,7 @@ public sealed class HttpMessageDeliverer : IDisposable
     /// <param name="payload">The payload (owned by the caller until this completes).</param>
     /// <param name="context">Session, stream and sequence.</param>
     /// <param name="cancellationToken">Cancels delivery (the session ended).</param>
+    /// <param name="protocol">The backend's protocol: HTTP/1.1, or HTTP/2 with prior knowledge for an h2c Service port.</param>
     public async ValueTask<DeliveryResult> DeliverAsync(
         EndpointIr endpoint,
         DeliveryIr delivery,
@@ -80,7 +81,8 @@ public sealed class HttpMessageDeliverer : IDisposable
         string trackType,
         ReadOnlyMemory<byte> payload,
         MessageContext context,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        BackendProtocol protocol = BackendProtocol.Http1)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(delivery);
@@ -98,7 +100,7 @@ public sealed class HttpMessageDeliverer : IDisposable
             }
 
             attempts++;
-            (outcome, status) = await SendOnceAsync(uri, delivery.Timeout, trackId, trackType, payload, context, cancellationToken).ConfigureAwait(false);
+            (outcome, status) = await SendOnceAsync(uri, VersionOf(protocol), delivery.Timeout, trackId, trackType, payload, context, cancellationToken).ConfigureAwait(false);
             if (outcome is DeliveryOutcome.Delivered or DeliveryOutcome.BackendRejected)
             {
                 break;
@@ -116,8 +118,12 @@ public sealed class HttpMessageDeliverer : IDisposable
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
     }
 
+    /// <summary>The HTTP version a backend is spoken to with: 2.0 with prior knowledge for h2c (RFC 9113 §3.3), else 1.1.</summary>
+    internal static Version VersionOf(BackendProtocol protocol) => protocol == BackendProtocol.H2c ? HttpVersion.Version20 : HttpVersion.Version11;
+
     private async ValueTask<(DeliveryOutcome Outcome, int? Status)> SendOnceAsync(
         Uri uri,
+        Version version,
         TimeSpan timeout,
         string trackId,
         string trackType,
@@ -127,7 +133,7 @@ public sealed class HttpMessageDeliverer : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, uri)
         {
-            Version = HttpVersion.Version11,
+            Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ReadOnlyMemoryContent(payload),
         };

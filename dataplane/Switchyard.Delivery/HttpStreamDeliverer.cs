@@ -32,7 +32,9 @@ namespace Switchyard.Delivery;
 /// bidirectional stream still gets it as RESET_STREAM of the gateway's half, but on a unidirectional stream the
 /// STOP_SENDING comes after the client finished sending and a client may never see it (RFC 9000 §3.5); metrics and
 /// logs count those messages failed all the same. HTTP/1.1 through <see cref="SocketsHttpHandler"/> only reports a
-/// response once the body is complete, so an early refusal is not seen sooner.</para>
+/// response once the body is complete, so an early refusal is not seen sooner. To an h2c backend (HTTP/2 with prior
+/// knowledge) the response arrives as soon as it is sent, so a refusal stops the stream while the client still sends;
+/// a 2xx that comes early still waits for the body to be taken whole before its messages count delivered.</para>
 /// <para>Backends must accept a body as long and as idle as a WebTransport stream: with Kestrel, lift
 /// <c>MaxRequestBodySize</c> and <c>MinRequestBodyDataRate</c> for the endpoint. A request serves one (stream, rule,
 /// endpoint) lane and keeps the mode and endpoint it opened with; a reload that changes the rule's mode applies to

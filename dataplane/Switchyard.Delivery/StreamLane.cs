@@ -104,7 +104,7 @@ internal sealed class StreamLane : DeliveryLane
         var body = new FramedBody(this, attempt);
         using var request = new HttpRequestMessage(HttpMethod.Post, _uri)
         {
-            Version = HttpVersion.Version11,
+            Version = HttpMessageDeliverer.VersionOf(Protocol),
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = body,
         };
@@ -121,6 +121,13 @@ internal sealed class StreamLane : DeliveryLane
             var code = (int)response.StatusCode;
             var outcome = HttpMessageDeliverer.Classify(code);
             result = (outcome, code, null);
+            if (outcome == DeliveryOutcome.Delivered)
+            {
+                // Over HTTP/2 the answer comes as soon as the backend sends it, body finished or not. A 2xx before the
+                // stream ended still has to take the rest, so the body runs on (disposing the response would reset
+                // it); whether it was all taken is what Settle looks at. Over HTTP/1.1 the body is already done here.
+                await body.Finished.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException or ObjectDisposedException)
         {

@@ -196,7 +196,7 @@ public sealed class TrackDatagramSession
         {
             await Task.Yield();
             var result = await _owner.Deliverer.DeliverAsync(route.Endpoint, delivery, trackId, trackType, payload,
-                new MessageContext(_sessionId, _sessionStreamId, sequence), CancellationToken.None).ConfigureAwait(false);
+                new MessageContext(_sessionId, _sessionStreamId, sequence), CancellationToken.None, route.Backend.Protocol).ConfigureAwait(false);
             (outcome, elapsed) = (result.Outcome, result.Elapsed);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or HttpRequestException or InvalidOperationException)

@@ -314,6 +314,7 @@ internal abstract class DeliveryLane
         Stream = stream;
         RuleName = route.Rule.Name;
         Endpoint = route.Endpoint;
+        Protocol = route.Backend.Protocol;
         Delivery = route.Rule.Rule.Delivery;
 
         RuleTrackType = LabelOf(route.Rule);
@@ -322,6 +323,9 @@ internal abstract class DeliveryLane
     public string RuleName { get; }
 
     public EndpointIr Endpoint { get; }
+
+    /// <summary>How the backend is spoken to: HTTP/1.1, or HTTP/2 with prior knowledge (appProtocol kubernetes.io/h2c).</summary>
+    public BackendProtocol Protocol { get; }
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
@@ -402,7 +406,7 @@ internal sealed class MessageLane : DeliveryLane
                 result = await Stream.Pump.MessageDeliverer.DeliverAsync(
                     Endpoint, Delivery, message.TrackId, message.TrackType, message.Payload,
                     new MessageContext(Stream.SessionId, Stream.StreamId, message.Sequence),
-                    Stream.CancellationToken).ConfigureAwait(false);
+                    Stream.CancellationToken, Protocol).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
