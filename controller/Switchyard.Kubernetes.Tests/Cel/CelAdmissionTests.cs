@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -187,22 +186,8 @@ public sealed class CelAdmissionTests : IAsyncLifetime
         }
     }
 
-    private static async Task<(int Code, string Out, string Err)> KubectlAsync(string home, string kubeconfig, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["--kubeconfig", kubeconfig, "--cache-dir", Path.Combine(home, "cache"), .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["HOME"] = home;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Code, string Out, string Err)> KubectlAsync(string home, string kubeconfig, params string[] args) =>
+        Kubectl.KubectlProcess.RunAsync(home, kubeconfig, args);
 
     /// <summary>Sets <paramref name="value"/> at a path like <c>rules[0].matches[0].path</c> under <paramref name="root"/>.</summary>
     private static void Set(JsonObject root, string path, JsonNode value)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -97,20 +96,9 @@ public sealed class PodLogTests : IAsyncLifetime
 
     private static async Task<string> KubectlAsync(string dir, string kubeconfig, params string[] args)
     {
-        var psi = new ProcessStartInfo("/usr/bin/kubectl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["--kubeconfig", kubeconfig, "--cache-dir", Path.Combine(dir, "cache"), .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["HOME"] = dir;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        Assert.True(p.ExitCode == 0, $"kubectl {string.Join(' ', args)} exited {p.ExitCode}: {await stderr}");
-        return await stdout;
+        var (code, stdout, stderr) = await Kubectl.KubectlProcess.RunAsync(dir, kubeconfig, args);
+        Assert.True(code == 0, $"kubectl {string.Join(' ', args)} exited {code}: {stderr}");
+        return stdout;
     }
 
     private static JsonObject Pod(string name) => new()

@@ -7,7 +7,6 @@ namespace Switchyard.Kubernetes.Tests.Kubectl;
 /// <summary>The double checked by a client nobody here wrote: the real kubectl 1.32 at /usr/bin/kubectl.</summary>
 public sealed class KubectlTests : IAsyncLifetime
 {
-    private const string Kubectl = "/usr/bin/kubectl";
     private readonly TestServer _t = new();
     private string _dir = "";
     private string _kubeconfig = "";
@@ -26,31 +25,7 @@ public sealed class KubectlTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Kubectl)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--kubeconfig");
-        psi.ArgumentList.Add(_kubeconfig);
-        psi.ArgumentList.Add("--cache-dir");
-        psi.ArgumentList.Add(Path.Combine(_dir, "cache"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["HOME"] = _dir;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => KubectlProcess.RunAsync(_dir, _kubeconfig, args);
 
     private async Task<string> OkAsync(params string[] args)
     {
@@ -180,7 +155,7 @@ public sealed class KubectlTests : IAsyncLifetime
     [Fact]
     public async Task GetWatch_PrintsObjectsCreatedLater()
     {
-        var psi = new ProcessStartInfo(Kubectl) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(KubectlProcess.Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "--kubeconfig", _kubeconfig, "--cache-dir", Path.Combine(_dir, "cache"), "get", "configmaps", "-w", "--request-timeout=0" })
         {
             psi.ArgumentList.Add(a);
