@@ -101,24 +101,7 @@ public sealed class KubernetesClient : IDisposable
 
         var path = $"/api/v1/namespaces/{Uri.EscapeDataString(@namespace)}/pods/{Uri.EscapeDataString(name)}/log" + (query.Count == 0 ? "" : "?" + string.Join('&', query));
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(RequestTimeout);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
-        try
-        {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cts.Token).ConfigureAwait(false);
-            var bytes = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw ToException(response.StatusCode, bytes);
-            }
-
-            return System.Text.Encoding.UTF8.GetString(bytes);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"GET {path} did not answer within {RequestTimeout}", ex);
-        }
+        return System.Text.Encoding.UTF8.GetString(await SendForBytesAsync(request, "text/plain", cancellationToken).ConfigureAwait(false));
     }
 
     /// <inheritdoc/>
@@ -132,9 +115,16 @@ public sealed class KubernetesClient : IDisposable
 
     internal async Task<JsonNode?> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var bytes = await SendForBytesAsync(request, "application/json", cancellationToken).ConfigureAwait(false);
+        return bytes.Length == 0 ? null : ParseBody(bytes);
+    }
+
+    /// <summary>Sends under <see cref="RequestTimeout"/> and returns the body of a 2xx; any other status throws its Status.</summary>
+    private async Task<byte[]> SendForBytesAsync(HttpRequestMessage request, string accept, CancellationToken cancellationToken)
+    {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(RequestTimeout);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cts.Token).ConfigureAwait(false);
@@ -144,7 +134,7 @@ public sealed class KubernetesClient : IDisposable
                 throw ToException(response.StatusCode, bytes);
             }
 
-            return bytes.Length == 0 ? null : ParseBody(bytes);
+            return bytes;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
