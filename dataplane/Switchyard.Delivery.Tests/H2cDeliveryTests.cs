@@ -99,4 +99,32 @@ public sealed class H2cDeliveryTests : IAsyncLifetime
         Assert.Equal(1, _observer.Count("audio", DeliveryOutcome.BackendRejected));
         await pipe.Writer.CompleteAsync();
     }
+
+    [Fact]
+    public async Task StreamMode_AnEarly2xx_StillWaitsForTheWholeStream_ThenDelivers()
+    {
+        _backend.StartResponseBeforeReading = true;
+        var pipe = new Pipe();
+        var first = TrackFraming.EncodeMessage("mic", "audio", new byte[10]);
+        var last = TrackFraming.EncodeMessage("mic", "audio", new byte[20]);
+        pipe.Writer.Write(first);
+        await pipe.Writer.FlushAsync();
+        var run = Pump(DeliveryMode.Stream, BackendProtocol.H2c).RunAsync(pipe.Reader, "h", "/wt", "s", 2, CancellationToken.None);
+
+        // The backend starts its 200 before the stream has ended; the lane must keep sending and only then settle.
+        for (var i = 0; i < 200 && _backend.RequestsStarted == 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(100);
+        Assert.False(run.IsCompleted);
+        pipe.Writer.Write(last);
+        await pipe.Writer.CompleteAsync();
+        var result = await run.WaitAsync(Patience);
+
+        Assert.Equal(DeliveryOutcome.Delivered, result.Outcome);
+        Assert.Equal(2, _observer.Count("audio", DeliveryOutcome.Delivered));
+        Assert.Equal([.. first, .. last], Assert.Single(_backend.Uploads).Body);
+    }
 }

@@ -46,6 +46,9 @@ internal sealed class StreamingBackend : IAsyncDisposable
     /// <summary>When set, requests are answered with this status at once, before any of the body is read.</summary>
     public int? AnswerBeforeReading { get; set; }
 
+    /// <summary>When true, the response starts with <see cref="Status"/> before the body is read, which then is read whole.</summary>
+    public bool StartResponseBeforeReading { get; set; }
+
     public static async Task<StreamingBackend> StartAsync(bool gateOpen = true, int port = 0, HttpProtocols protocols = HttpProtocols.Http1)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -77,6 +80,12 @@ internal sealed class StreamingBackend : IAsyncDisposable
             // A streaming body lives as long as its WebTransport stream: no size cap, no minimum data rate.
             context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
             context.Features.Get<IHttpMinRequestBodyDataRateFeature>()!.MinDataRate = null;
+            if (backend.StartResponseBeforeReading)
+            {
+                context.Response.StatusCode = backend.Status(n);
+                await context.Response.StartAsync();
+            }
+
             await Task.WhenAny(backend.ReadGate.Task, backend.Kill.Task);
             using var body = new MemoryStream();
             var buffer = new byte[16 * 1024];
@@ -115,7 +124,10 @@ internal sealed class StreamingBackend : IAsyncDisposable
                 context.Request.Headers["X-Stream-Id"].ToString(),
                 status,
                 body.ToArray()));
-            context.Response.StatusCode = status;
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = status;
+            }
         });
         await app.StartAsync();
         backend.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;

@@ -123,10 +123,14 @@ internal sealed class StreamLane : DeliveryLane
             result = (outcome, code, null);
             if (outcome == DeliveryOutcome.Delivered)
             {
-                // Over HTTP/2 the answer comes as soon as the backend sends it, body finished or not. A 2xx before the
-                // stream ended still has to take the rest, so the body runs on (disposing the response would reset
-                // it); whether it was all taken is what Settle looks at. Over HTTP/1.1 the body is already done here.
+                // Over HTTP/2 the handler may hand back a 2xx before the body has finished (duplex). Such an answer
+                // still has to take the rest of the stream, so the body runs on rather than being cancelled below;
+                // whether it was all taken is what Settle looks at. Over HTTP/1.1 the body is already done here.
                 await body.Finished.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!_bodyCompleted && Stream.CancellationToken.IsCancellationRequested)
+                {
+                    result = (DeliveryOutcome.Overloaded, code, "the session ended");
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException or ObjectDisposedException)
