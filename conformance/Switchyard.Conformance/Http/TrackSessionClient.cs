@@ -97,11 +97,15 @@ internal sealed class TrackSender(WebTransportStream stream)
     public long SentBytes { get; private set; }
 
     /// <summary>Sends one message; false when the Gateway has stopped the stream (see <see cref="StopCode"/>).</summary>
-    public async Task<bool> TrySendAsync(string trackId, string trackType, byte[] payload)
+    /// <param name="trackId">The header's track ID.</param>
+    /// <param name="trackType">The header's track type.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="cancellationToken">Gives up on a write that waits (for flow-control credit) past the caller's patience.</param>
+    public async Task<bool> TrySendAsync(string trackId, string trackType, byte[] payload, CancellationToken cancellationToken = default)
     {
         try
         {
-            await stream.WriteAsync(TrackFraming.EncodeMessage(trackId, trackType, payload)).ConfigureAwait(false);
+            await stream.WriteAsync(TrackFraming.EncodeMessage(trackId, trackType, payload), cancellationToken: cancellationToken).ConfigureAwait(false);
             Sent++;
             SentBytes += payload.Length;
             return true;
@@ -131,14 +135,26 @@ internal sealed class TrackSender(WebTransportStream stream)
     public async Task<uint?> WaitForStopAsync(string trackId, string trackType, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !Stopped)
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(timeout);
+        try
         {
-            // No pause between writes: the stop code is only seen by a write made before the stream is forgotten.
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!await TrySendAsync(trackId, trackType, [1]).ConfigureAwait(false))
+            while (DateTime.UtcNow < deadline && !Stopped)
             {
-                break;
+                // No pause between writes: the stop code is only seen by a write made before the stream is forgotten.
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!await TrySendAsync(trackId, trackType, [1], patience.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A write stuck waiting for credit the Gateway never gives (it stopped reading, and its STOP_SENDING was
+            // not seen) ends with the timeout instead of waiting for the connection's idle timeout: no code was seen,
+            // and the caller may try a new stream.
+            Stopped = true;
         }
 
         return StopCode;

@@ -173,6 +173,12 @@ public static class ConformanceRunner
         {
             failure = ex.Message;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Anything else a test body throws (a transport error of the QUIC client, say) fails that test, not the
+            // run: the report must still be written with every other result.
+            failure = $"{ex.GetType().Name}: {ex.Message}";
+        }
         finally
         {
             try
