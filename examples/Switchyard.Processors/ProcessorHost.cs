@@ -223,12 +223,15 @@ public sealed class ProcessorHost : IAsyncDisposable
         }
     }
 
-    /// <summary>The media type of the gateway's <c>Stream</c> delivery (parameters, if any, are ignored).</summary>
+    /// <summary>
+    /// The media type of the gateway's <c>Stream</c> delivery (its <c>HttpStreamDeliverer.ContentType</c>; this example
+    /// backend depends on the wire contract, not on the gateway's libraries).
+    /// </summary>
     internal const string TrackStreamContentType = "application/vnd.switchyard.track-stream";
 
+    /// <summary>True for the Stream delivery media type; parameters after a <c>;</c> are ignored.</summary>
     private static bool IsTrackStream(string? contentType) =>
-        contentType is not null && contentType.AsSpan().Split(';') is var parts && parts.MoveNext()
-        && contentType.AsSpan(parts.Current).Trim().Equals(TrackStreamContentType, StringComparison.OrdinalIgnoreCase);
+        contentType is not null && contentType.Split(';', 2)[0].Trim().Equals(TrackStreamContentType, StringComparison.OrdinalIgnoreCase);
 
     /// <remarks>
     /// A stream lives as long as its WebTransport stream: its body has no size bound beyond each message's and may be
