@@ -49,9 +49,8 @@ internal sealed partial class RequestMirrors(HttpMessageInvoker invoker, ILogger
             var backend = mirror.Ir.Backend;
             var endpoints = backend.Endpoints;
             if (endpoints.IsDefaultOrEmpty || mirror.Ir.Denominator <= 0 || random.Next(mirror.Ir.Denominator) >= mirror.Ir.Numerator
-                || (backend.Tls is not null && mirror.Tls is null))
+                || WeightedBackends.MissesTlsClient(backend, mirror.Tls))
             {
-                // The last case: a mirror under a BackendTLSPolicy whose client is missing is skipped, never sent in the clear.
                 continue;
             }
 
@@ -97,13 +96,10 @@ internal sealed partial class RequestMirrors(HttpMessageInvoker invoker, ILogger
 
     private static HttpRequestMessage Copy(HttpRequestMessage template, byte[]? body, Uri uri, BackendProtocol protocol)
     {
-        // The mirror backend's own appProtocol decides the version, not the main backend's (RFC 9113 §3.3 for h2c).
-        var h2c = protocol == BackendProtocol.H2c;
-        var copy = new HttpRequestMessage(template.Method, uri)
-        {
-            Version = h2c ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
-            VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
-        };
+        var copy = new HttpRequestMessage(template.Method, uri);
+
+        // The mirror backend's own appProtocol decides the version, not the main backend's.
+        HttpForwarder.SetVersion(copy, protocol);
 
         foreach (var header in template.Headers)
         {

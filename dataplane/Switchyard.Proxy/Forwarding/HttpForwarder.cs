@@ -297,14 +297,11 @@ internal sealed partial class HttpForwarder
     /// <summary>The backend request of one try: method, target, headers and the body to send.</summary>
     private static HttpRequestMessage BuildRequest(HttpContext context, ForwardPlan plan, UpgradeTunnel? tunnel, HttpContent? content)
     {
-        var h2c = plan.Protocol == BackendProtocol.H2c;
         var outgoing = new HttpRequestMessage(HttpMethod.Parse(context.Request.Method), new Uri("http://" + plan.Endpoint + plan.PathAndQuery, UriKind.Absolute))
         {
-            // RFC 9113 §3.3: an h2c backend is spoken to with prior knowledge, never by falling back to HTTP/1.1.
-            Version = h2c ? HttpVersion.Version20 : HttpVersion.Version11,
-            VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
             Content = content,
         };
+        SetVersion(outgoing, plan.Protocol);
 
         CopyRequestHeaders(context.Request.Headers, outgoing);
         outgoing.Headers.Host = plan.Host;
@@ -313,6 +310,17 @@ internal sealed partial class HttpForwarder
         HeaderModifiers.Apply(plan.BackendRequestHeaders, outgoing);
         tunnel?.PrepareRequest(outgoing);
         return outgoing;
+    }
+
+    /// <summary>
+    /// The HTTP version a backend request goes with: an h2c backend is spoken to with HTTP/2 prior knowledge, never by
+    /// falling back to HTTP/1.1 (RFC 9113 §3.3); any other with HTTP/1.1.
+    /// </summary>
+    internal static void SetVersion(HttpRequestMessage request, BackendProtocol protocol)
+    {
+        var h2c = protocol == BackendProtocol.H2c;
+        request.Version = h2c ? HttpVersion.Version20 : HttpVersion.Version11;
+        request.VersionPolicy = h2c ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
     }
 
     /// <summary>Steps 5 and 6 of <see cref="ForwardAsync"/>: the kept answer goes to the client.</summary>

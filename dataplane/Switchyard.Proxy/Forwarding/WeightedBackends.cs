@@ -35,7 +35,7 @@ internal sealed class WeightedBackends
             }
 
             total = checked(total + backend.Backend.Weight);
-            entries.Add(new Entry(backend, total, backend.Backend.Tls is { } settings && tls is not null ? tls(settings) : null));
+            entries.Add(new Entry(backend, total, TlsClientFor(backend.Backend, tls)));
         }
 
         _entries = [.. entries];
@@ -68,6 +68,13 @@ internal sealed class WeightedBackends
         return _entries[^1].Choose();
     }
 
+    /// <summary>The TLS client of a backend under a BackendTLSPolicy, or null for one in the clear (or when none can be had).</summary>
+    internal static BackendTlsClient? TlsClientFor(WeightedBackendIr backend, Func<BackendTlsIr, BackendTlsClient>? tls) =>
+        backend.Tls is { } settings && tls is not null ? tls(settings) : null;
+
+    /// <summary>True when a backend asks for TLS but has no client: it must be refused, never reached in the clear.</summary>
+    internal static bool MissesTlsClient(WeightedBackendIr backend, BackendTlsClient? client) => backend.Tls is not null && client is null;
+
     /// <summary>Picks one endpoint of a backend, round robin; null when it has none.</summary>
     internal static EndpointIr? RoundRobin(ImmutableArray<EndpointIr> endpoints, ref int counter)
     {
@@ -96,7 +103,7 @@ internal sealed class WeightedBackends
             var endpoint = RoundRobin(backend.Backend.Endpoints, ref _next);
             return endpoint is null
                 ? new BackendChoice(ProxyError.NoHealthyEndpoints, backend, null)
-                : backend.Backend.Tls is not null && tls is null
+                : MissesTlsClient(backend.Backend, tls)
                     // A TLS backend without its client would be reached in the clear: refuse it instead.
                     ? new BackendChoice(ProxyError.NoValidBackend, backend, null)
                     : new BackendChoice(ProxyError.None, backend, endpoint, tls);

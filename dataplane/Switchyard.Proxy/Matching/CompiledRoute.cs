@@ -36,7 +36,7 @@ internal sealed class CompiledRoute
         _headers = Compile(match.Headers, StringComparer.OrdinalIgnoreCase);
         _query = Compile(match.QueryParams, StringComparer.Ordinal);
         Backends = new WeightedBackends(ir.Backends, tls);
-        Mirrors = [.. (ir.Mirrors.IsDefault ? [] : ir.Mirrors).Select(m => new CompiledMirror(m, m.Backend.Tls is { } settings && tls is not null ? tls(settings) : null))];
+        Mirrors = [.. (ir.Mirrors.IsDefault ? [] : ir.Mirrors).Select(m => new CompiledMirror(m, WeightedBackends.TlsClientFor(m.Backend, tls)))];
         Cors = ir.Cors is { } cors ? new CorsPolicy(cors) : null;
     }
 
