@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Switchyard.Ir;
 using Switchyard.Tracks.Framing;
-using Switchyard.Tracks.Routing;
 
 namespace Switchyard.Delivery.Tests;
 
@@ -28,19 +27,8 @@ public sealed class H2cDeliveryTests : IAsyncLifetime
         await _backend.DisposeAsync();
     }
 
-    private TrackStreamPump Pump(DeliveryMode mode, BackendProtocol protocol)
-    {
-        var rule = new WebTransportRuleIr
-        {
-            Name = "webtransportroute/default/media/rule/0",
-            Matches = [new WebTransportMatchIr { TrackType = "audio" }],
-            Backends = [new WeightedBackendIr { Name = "service/default/audio/port/80", Protocol = protocol, Endpoints = [new EndpointIr { Host = "127.0.0.1", Port = _backend.Port }] }],
-            Delivery = new DeliveryIr { Mode = mode, Path = "/ingest", Timeout = TimeSpan.FromSeconds(10), RetryBackoff = TimeSpan.FromMilliseconds(20) },
-        };
-        var router = new TrackRouter();
-        router.Swap(TrackRouteTable.Build(1, [new WebTransportRouteIr { Name = "webtransportroute/default/media", Rules = [rule] }]));
-        return new TrackStreamPump(router, _messages, _streams, new TrackStreamOptions(), _observer);
-    }
+    private TrackStreamPump Pump(DeliveryMode mode, BackendProtocol protocol) =>
+        StreamDeliveryTests.Pump(_messages, _streams, _observer, 4 << 20, StreamDeliveryTests.Rule(0, "audio", _backend.Port, mode: mode, protocol: protocol));
 
     [Theory]
     [InlineData(DeliveryMode.Message)]

@@ -32,14 +32,15 @@ public sealed class StreamDeliveryTests : IAsyncLifetime
         await _chat.DisposeAsync();
     }
 
-    private static WebTransportRuleIr Rule(int index, string type, int port, int retries = 0, TimeSpan? timeout = null) => new()
+    /// <summary>A rule sending one track type to one loopback endpoint; Stream mode unless told otherwise.</summary>
+    internal static WebTransportRuleIr Rule(int index, string type, int port, int retries = 0, TimeSpan? timeout = null, DeliveryMode mode = DeliveryMode.Stream, BackendProtocol protocol = BackendProtocol.Http1) => new()
     {
         Name = $"webtransportroute/default/media/rule/{index}",
         Matches = [new WebTransportMatchIr { TrackType = type }],
-        Backends = [new WeightedBackendIr { Name = $"service/default/{type}/port/80", Endpoints = [new EndpointIr { Host = "127.0.0.1", Port = port }] }],
+        Backends = [new WeightedBackendIr { Name = $"service/default/{type}/port/80", Protocol = protocol, Endpoints = [new EndpointIr { Host = "127.0.0.1", Port = port }] }],
         Delivery = new DeliveryIr
         {
-            Mode = DeliveryMode.Stream,
+            Mode = mode,
             Path = $"/ingest_{type}",
             RetryAttempts = retries,
             RetryBackoff = TimeSpan.FromMilliseconds(20),
@@ -47,12 +48,15 @@ public sealed class StreamDeliveryTests : IAsyncLifetime
         },
     };
 
-    private TrackStreamPump Pump(long maxInFlight = 4 << 20, params WebTransportRuleIr[] rules)
+    /// <summary>A pump whose router holds one route with <paramref name="rules"/>.</summary>
+    internal static TrackStreamPump Pump(HttpMessageDeliverer messages, HttpStreamDeliverer streams, IDeliveryObserver observer, long maxInFlight, params WebTransportRuleIr[] rules)
     {
         var router = new TrackRouter();
         router.Swap(TrackRouteTable.Build(1, [new WebTransportRouteIr { Name = "webtransportroute/default/media", Rules = [.. rules] }]));
-        return new TrackStreamPump(router, _messages, _streams, new TrackStreamOptions { MaxInFlightBytes = maxInFlight }, _observer);
+        return new TrackStreamPump(router, messages, streams, new TrackStreamOptions { MaxInFlightBytes = maxInFlight }, observer);
     }
+
+    private TrackStreamPump Pump(long maxInFlight = 4 << 20, params WebTransportRuleIr[] rules) => Pump(_messages, _streams, _observer, maxInFlight, rules);
 
     private static byte[] Msg(string id, string type, int size, Random? random = null)
     {
